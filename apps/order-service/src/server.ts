@@ -1,0 +1,2 @@
+// Demo order service: not implemented yet (see the order-service issue).
+export {}

@@ -1,0 +1,2 @@
+// deploy tooling: not implemented yet (see the deploy issue).
+export {}

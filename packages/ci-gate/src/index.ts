@@ -1,0 +1,3 @@
+// @o11y/ci-gate: not implemented yet. This package is an empty shell until its issue lands;
+// it exports nothing so that no one mistakes it for a working package.
+export {}

@@ -1,0 +1,1 @@
+export { hasTool, requireTool, TOOL_INSTALL_HINT } from './tools'
