@@ -1,2 +1,32 @@
-// Demo order service: not implemented yet (see the order-service issue).
-export {}
+// Entry point: node --import @o11y/tracing/register dist/server.js
+import { startService } from './service.js'
+
+async function main (): Promise<void> {
+  let service
+  try {
+    service = await startService()
+  } catch (err) {
+    const e = err as Error & { code?: string }
+    process.stderr.write(`order-service failed to start: ${e.code ? `${e.code} ` : ''}${e.message}\n`)
+    process.exitCode = 1
+    return
+  }
+  const running = service
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      running.shutdown(signal).then(
+        () => {
+          process.exitCode = 0
+          // Only fires when something (a stray timer or socket) would keep the process alive.
+          setTimeout(() => process.exit(), 2000).unref()
+        },
+        (err: unknown) => {
+          process.stderr.write(`order-service shutdown failed: ${(err as Error).message}\n`)
+          process.exitCode = 1
+        }
+      )
+    })
+  }
+}
+
+void main()

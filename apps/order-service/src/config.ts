@@ -1,0 +1,79 @@
+import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { DEFAULT_DATA_DIR, ENV } from './constants.js'
+import { configError } from './errors.js'
+
+export interface ServiceConfig {
+  port: number
+  host: string
+  /** Real PostgreSQL; when absent an embedded PGlite is started. */
+  databaseUrl: string | undefined
+  dataDir: string
+  dbSchema: string
+  dbPoolMax: number | undefined
+  dbConnectTimeoutMs: number
+  dbStatementTimeoutMs: number
+  paymentLatencyMs: number
+  paymentFailureRate: number
+  shutdownGraceMs: number
+  logLevel: string
+}
+
+export const DEFAULTS = {
+  port: 3000,
+  host: '127.0.0.1',
+  dbSchema: 'public',
+  dbConnectTimeoutMs: 2000,
+  dbStatementTimeoutMs: 5000,
+  paymentLatencyMs: 120,
+  paymentFailureRate: 0.1,
+  shutdownGraceMs: 10000,
+  logLevel: 'info'
+} as const
+
+/** The app folder (apps/order-service), whether running from src/ or dist/. */
+export const APP_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..')
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/
+
+function integer (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) throw configError(name, `an integer from ${min} to ${max}`, raw)
+  return value
+}
+
+function ratio (env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw configError(name, 'a number from 0 to 1', raw)
+  return value
+}
+
+/** Reads and validates the environment once, at start-up. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const databaseUrl = env[ENV.databaseUrl] || undefined
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw configError(ENV.databaseUrl, 'a postgres:// URL', databaseUrl.replace(/:[^:@/]*@/, ':***@'))
+  }
+  const dbSchema = env[ENV.dbSchema] || DEFAULTS.dbSchema
+  if (!IDENTIFIER.test(dbSchema)) throw configError(ENV.dbSchema, 'a lower-case SQL identifier', dbSchema)
+  const poolMax = env[ENV.dbPoolMax]
+  return {
+    port: integer(env, ENV.port, DEFAULTS.port, 0, 65535),
+    host: env[ENV.host] || DEFAULTS.host,
+    databaseUrl,
+    // An explicit O11Y_DATA_DIR is relative to the working directory, the default to the app folder.
+    dataDir: env[ENV.dataDir] ? resolve(env[ENV.dataDir] as string) : resolve(APP_DIR, DEFAULT_DATA_DIR),
+    dbSchema,
+    dbPoolMax: poolMax === undefined || poolMax === '' ? undefined : integer(env, ENV.dbPoolMax, 10, 1, 100),
+    dbConnectTimeoutMs: integer(env, ENV.dbConnectTimeout, DEFAULTS.dbConnectTimeoutMs, 1, 600000),
+    dbStatementTimeoutMs: integer(env, ENV.dbStatementTimeout, DEFAULTS.dbStatementTimeoutMs, 1, 600000),
+    paymentLatencyMs: integer(env, ENV.paymentLatency, DEFAULTS.paymentLatencyMs, 0, 60000),
+    paymentFailureRate: ratio(env, ENV.paymentFailureRate, DEFAULTS.paymentFailureRate),
+    shutdownGraceMs: integer(env, ENV.shutdownGrace, DEFAULTS.shutdownGraceMs, 0, 600000),
+    logLevel: env[ENV.logLevel] || DEFAULTS.logLevel
+  }
+}

@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app.js'
+import { loadConfig, type ServiceConfig } from './config.js'
+import { ROUTES } from './constants.js'
+import { createDatabase, type Database } from './db/database.js'
+import { EMBEDDED_POOL_MAX, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js'
+
+export interface RunningService {
+  app: FastifyInstance
+  db: Database
+  embedded: EmbeddedPostgres | undefined
+  /** http://host:port */
+  url: string
+  /** Graceful shutdown; idempotent. Resolves when everything is closed. */
+  shutdown (reason?: string): Promise<void>
+}
+
+export interface StartOptions {
+  config?: ServiceConfig
+  /** Where the human-readable start-up text goes (default stdout). */
+  print?: (text: string) => void
+  /** Flushes telemetry (spans) at the end of shutdown. */
+  flushTelemetry?: () => Promise<void>
+}
+
+export const DEFAULT_POOL_MAX = 10
+
+/** Starts the database (embedded unless DATABASE_URL), migrates it, builds the app and listens. */
+export async function startService (options: StartOptions = {}): Promise<RunningService> {
+  const config = options.config ?? loadConfig()
+  const print = options.print ?? ((text: string) => process.stdout.write(text))
+  let embedded: EmbeddedPostgres | undefined
+  if (!config.databaseUrl) {
+    print(`starting embedded PostgreSQL (PGlite), data in ${config.dataDir} ...\n`)
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir })
+  }
+  const db = createDatabase({
+    connectionString: config.databaseUrl ?? (embedded as EmbeddedPostgres).url,
+    schema: config.dbSchema,
+    max: config.dbPoolMax ?? (embedded ? EMBEDDED_POOL_MAX : DEFAULT_POOL_MAX),
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    statementTimeoutMs: config.dbStatementTimeoutMs
+  })
+  let app: FastifyInstance | undefined
+  try {
+    await db.migrate()
+    app = await buildApp({
+      db,
+      payment: { latencyMs: config.paymentLatencyMs, failureRate: config.paymentFailureRate },
+      logger: { level: config.logLevel }
+    })
+    db.pool.removeAllListeners('error')
+    db.pool.on('error', (err) => app?.log.warn({ err }, 'idle database connection lost'))
+    await app.listen({ port: config.port, host: config.host })
+  } catch (err) {
+    await app?.close()
+    await db.close()
+    await embedded?.stop()
+    throw err
+  }
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  print(banner(url, embedded ? `embedded PostgreSQL (PGlite), data in ${embedded.dataDir}` : 'PostgreSQL from DATABASE_URL'))
+  print(`order-service listening on ${url}\n`)
+
+  let closing: Promise<void> | undefined
+  const running: RunningService = {
+    app,
+    db,
+    embedded,
+    url,
+    shutdown (reason = 'shutdown') {
+      closing ??= shutdown(running, config.shutdownGraceMs, reason, options.flushTelemetry)
+      return closing
+    }
+  }
+  return running
+}
+
+async function shutdown (service: RunningService, graceMs: number, reason: string, flushTelemetry?: () => Promise<void>): Promise<void> {
+  const { app, db, embedded } = service
+  app.log.info({ reason, grace_ms: graceMs }, 'shutting down: no new connections, finishing in-flight requests')
+  // app.close() stops accepting and waits for in-flight requests; past the grace period the
+  // remaining connections are cut so that shutdown always ends.
+  const timer = setTimeout(() => {
+    app.log.warn({ grace_ms: graceMs }, 'grace period over: closing the remaining connections')
+    app.server.closeAllConnections()
+  }, graceMs)
+  try {
+    await app.close()
+  } finally {
+    clearTimeout(timer)
+  }
+  await db.close()
+  await flushTelemetry?.().catch((err: unknown) => app.log.warn({ err }, 'flushing spans failed'))
+  await embedded?.stop()
+  app.log.info('shutdown complete')
+  await new Promise<void>((resolve) => app.log.flush?.(() => resolve()) ?? resolve())
+}
+
+export function banner (url: string, database: string): string {
+  const body = JSON.stringify({ customerId: 'c-42', currency: 'EUR', items: [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }] })
+  return [
+    '',
+    `order-service on ${database}`,
+    '',
+    'Try:',
+    `  curl -s -X POST ${url}${ROUTES.orders} -H 'content-type: application/json' -d '${body}'`,
+    `  curl -s '${url}${ROUTES.orders}?customerId=c-42&limit=5'`,
+    `  curl -s ${url}${ROUTES.orders}/<id>                 # id from the create answer`,
+    `  curl -s -X POST ${url}${ROUTES.orders}/<id>/checkout`,
+    `  curl -s -X POST ${url}${ROUTES.orders}/<id>/cancel`,
+    `  curl -s ${url}${ROUTES.health}`,
+    `  curl -s ${url}${ROUTES.ready}`,
+    `  curl -s ${url}${ROUTES.metrics}`,
+    `  curl -s -H 'accept: application/openmetrics-text' ${url}${ROUTES.metrics}   # with trace exemplars`,
+    `  pnpm loadgen -- --url ${url} --duration 30 --rate 20`,
+    '',
+    ''
+  ].join('\n')
+}
