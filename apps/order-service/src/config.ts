@@ -52,6 +52,12 @@ function ratio (env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   return value
 }
 
+// An explicit O11Y_DATA_DIR is relative to the working directory, the default to the app folder.
+function dataDir (raw: string | undefined): string {
+  if (!raw) return resolve(APP_DIR, DEFAULT_DATA_DIR)
+  return raw.startsWith('memory://') ? raw : resolve(raw)
+}
+
 /** Reads and validates the environment once, at start-up. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const databaseUrl = env[ENV.databaseUrl] || undefined
@@ -65,8 +71,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     port: integer(env, ENV.port, DEFAULTS.port, 0, 65535),
     host: env[ENV.host] || DEFAULTS.host,
     databaseUrl,
-    // An explicit O11Y_DATA_DIR is relative to the working directory, the default to the app folder.
-    dataDir: env[ENV.dataDir] ? resolve(env[ENV.dataDir] as string) : resolve(APP_DIR, DEFAULT_DATA_DIR),
+    dataDir: dataDir(env[ENV.dataDir]),
     dbSchema,
     dbPoolMax: poolMax === undefined || poolMax === '' ? undefined : integer(env, ENV.dbPoolMax, 10, 1, 100),
     dbConnectTimeoutMs: integer(env, ENV.dbConnectTimeout, DEFAULTS.dbConnectTimeoutMs, 1, 600000),
