@@ -1,0 +1,52 @@
+import t from 'tap'
+import { buildApp } from '../src/app.js'
+import { cli, formatSummary, MIX, runLoad } from '../src/loadgen.js'
+import { closedPort, databaseTargets, testDatabase } from './helpers.js'
+
+const [target] = (await databaseTargets(t)).filter((x) => x.name === 'embedded')
+
+t.test('sends the whole mix and summarises it', async (t) => {
+  if (!target) throw new Error('no embedded target')
+  const db = await testDatabase(t, target)
+  // Every checkout fails here, so the run shows the 502s that a failing provider produces.
+  const app = await buildApp({ db, payment: { latencyMs: 0, failureRate: 1 }, logger: { level: 'silent' } })
+  t.teardown(() => app.close())
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  const progress: string[] = []
+  const summary = await runLoad({ url, durationSeconds: 2.2, rate: 20, onProgress: (line) => progress.push(line) })
+  t.ok(summary.sent >= MIX.length, `sent at least one full cycle (${summary.sent})`)
+  t.equal(summary.networkErrors, 0)
+  for (const op of new Set(MIX)) t.ok(summary.byOperation[op], `${op} was sent`)
+  t.ok(summary.byOperation.create?.['201'], 'creates: 201')
+  t.ok(summary.byOperation.get?.['200'], 'reads: 200')
+  t.ok(summary.byOperation.list?.['200'], 'lists: 200')
+  t.ok(summary.byOperation.checkout?.['502'], 'checkouts with a failing provider: 502')
+  t.ok(summary.byOperation.not_found?.['404'], 'unknown ids: 404')
+  t.ok(summary.byOperation.invalid?.['400'], 'invalid bodies: 400')
+  t.ok(progress.length >= 1, 'progress was reported')
+  t.match(progress[0], /^\[\s*\d+s\] sent \d+ /)
+  const text = formatSummary(summary)
+  t.match(text, /^sent \d+ requests in [\d.]+s/)
+  t.match(text, /status codes: .*201:\d+/)
+  t.match(text, /by operation:\n {2}cancel/)
+
+  const metrics = await app.inject({ url: '/metrics' })
+  t.match(metrics.body, /orders_created_total \d+/, 'the traffic shows in the business metrics')
+  t.match(metrics.body, /payments_processed_total\{[^}]*status="failed"/)
+})
+
+t.test('cli: usage errors exit 2, --help 0, an unreachable service 1', async (t) => {
+  const out: string[] = []
+  const log = (line: string): void => { out.push(line) }
+  t.equal(await cli(['--rate', 'fast'], log), 2)
+  t.match(out.join('\n'), /invalid arguments/)
+  t.equal(await cli(['--bogus'], log), 2)
+  t.match(out.join('\n'), /Unknown option '--bogus'/)
+  t.equal(await cli(['--help'], log), 0)
+  t.match(out.at(-1), /^usage: loadgen/)
+  const port = await closedPort()
+  out.length = 0
+  t.equal(await cli(['--url', `http://127.0.0.1:${port}`, '--duration', '0.3', '--rate', '10'], log), 1)
+  t.match(out.join('\n'), /network errors [1-9]/)
+  t.match(out.at(-1), /no request succeeded/)
+})
