@@ -1,0 +1,214 @@
+import { stdSerializers } from 'pino'
+import { REDACT_MAX_DEPTH, TRUNCATED } from './constants'
+import { ERROR_CODES, LoggingError, describe } from './errors'
+
+/**
+ * Redaction by key paths matched at any depth.
+ *
+ * pino's own `redact` (fast-redact) compiles fixed paths; "a field named password wherever the
+ * caller puts it" would need one generated path per depth and per parent, and still misses arrays
+ * and deeper nesting. Instead, each record is walked once before it is serialized: every key of
+ * every inspected object is looked up (lower-cased) in a map of rules indexed by their last
+ * segment, so the cost is one map lookup per logged key, plus a copy of only the objects on the
+ * way to a redacted value (caller objects are never mutated).
+ */
+
+type Rule = readonly string[]
+
+export interface Redaction {
+  /** Redacts a record in place (it is the logger's own fresh object), leaving `untouched` keys alone. */
+  record: (record: Record<string, unknown>, untouched: ReadonlySet<string>, serialized: ReadonlySet<string>) => Record<string, unknown>
+  /** Redacts child bindings, copying instead of mutating the caller's object. */
+  bindings: (bindings: Record<string, unknown>, serialized: ReadonlySet<string>) => Record<string, unknown>
+  /** Returns `value` (a serializer's output for top-level field `key`) or a redacted copy of it. */
+  value: (value: unknown, key: string) => unknown
+}
+
+/**
+ * Parses one redaction path: segments separated by `.`, a segment in brackets and quotes
+ * (`headers["set-cookie"]`) for names with dots, `*` for any single key. Lower-cased.
+ */
+export function parsePath (path: unknown): string[] {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new LoggingError(ERROR_CODES.INVALID_REDACT_PATH, `option "redact.paths" must contain non-empty strings (got ${describe(path)})`)
+  }
+  const fail = (why: string): never => {
+    throw new LoggingError(ERROR_CODES.INVALID_REDACT_PATH, `option "redact.paths" contains an invalid path ${JSON.stringify(path)}: ${why}`)
+  }
+  const segments: string[] = []
+  let i = 0
+  while (i < path.length) {
+    let segment: string
+    if (path[i] === '[') {
+      const quote = path[i + 1]
+      if (quote !== '"' && quote !== "'") fail('a bracket must hold a quoted name, e.g. ["set-cookie"] (array indices are not used: arrays are matched element by element)')
+      const end = path.indexOf(quote as string, i + 2)
+      if (end === -1 || path[end + 1] !== ']') fail('unterminated bracket')
+      segment = path.slice(i + 2, end)
+      i = end + 2
+    } else {
+      let j = i
+      while (j < path.length && path[j] !== '.' && path[j] !== '[') j++
+      segment = path.slice(i, j)
+      if (/["'\]]/.test(segment)) fail('quotes and brackets belong in ["..."] segments')
+      i = j
+    }
+    if (segment.length === 0) fail('empty segment')
+    segments.push(segment === '*' ? segment : segment.toLowerCase())
+    if (i < path.length) {
+      if (path[i] === '.') {
+        i++
+        if (i === path.length) fail('trailing dot')
+      } else if (path[i] !== '[') {
+        fail('a bracket segment must be followed by "." or "["')
+      }
+    }
+  }
+  return segments
+}
+
+const PINO_ERROR_PROTOS = new Set<unknown>([
+  Object.getPrototypeOf(stdSerializers.err(new Error('probe'))),
+  Object.getPrototypeOf(stdSerializers.errWithCause(new Error('probe')))
+])
+
+/** Summary of an HTTP request: method, url, host, remote address and port; never headers. */
+export function summarizeRequest (req: any): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: req.url,
+    host: req.host ?? req.headers?.host,
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort
+  }
+}
+
+/** Summary of an HTTP response: the status code; never headers. */
+export function summarizeResponse (res: any): Record<string, unknown> {
+  return { statusCode: res.statusCode }
+}
+
+export function isRequestLike (value: any): boolean {
+  return Boolean(value.method && value.headers && value.socket)
+}
+
+export function isResponseLike (value: any): boolean {
+  return typeof value.setHeader === 'function' || typeof value.raw?.setHeader === 'function'
+}
+
+/** Plain data that `JSON.stringify` writes key by key and this module therefore inspects. */
+export function isInspectable (value: object): boolean {
+  const proto = Object.getPrototypeOf(value)
+  if (proto === Object.prototype || proto === null || Array.isArray(value)) return true
+  return value instanceof Error || PINO_ERROR_PROTOS.has(proto)
+}
+
+export function compileRedaction (paths: readonly string[], censor: string): Redaction | null {
+  if (paths.length === 0) return null
+  const byLast = new Map<string, Rule[]>()
+  const anyLast: Rule[] = []
+  for (const path of paths) {
+    const rule = parsePath(path)
+    const last = rule[rule.length - 1] as string
+    if (last === '*') {
+      anyLast.push(rule)
+    } else {
+      const list = byLast.get(last)
+      if (list === undefined) byLast.set(last, [rule])
+      else list.push(rule)
+    }
+  }
+
+  const suffixMatches = (rules: readonly Rule[], path: readonly string[]): boolean => {
+    outer: for (const rule of rules) {
+      if (rule.length > path.length) continue
+      for (let i = 2; i <= rule.length; i++) {
+        const segment = rule[rule.length - i]
+        if (segment !== '*' && segment !== path[path.length - i]) continue outer
+      }
+      return true
+    }
+    return false
+  }
+
+  const matches = (path: readonly string[]): boolean => {
+    const rules = byLast.get(path[path.length - 1] as string)
+    if (rules !== undefined && suffixMatches(rules, path)) return true
+    return anyLast.length !== 0 && suffixMatches(anyLast, path)
+  }
+
+  // `path` holds the lower-cased keys from the record down to the current key (array indices are
+  // not part of it: an element is matched like the array that holds it). `active` holds the
+  // objects being walked, to leave cycles alone (pino writes them as "[Circular]").
+  const walk = (value: unknown, path: string[], depth: number, active: object[]): unknown => {
+    if (typeof value !== 'object' || value === null) return value
+    if (depth > REDACT_MAX_DEPTH) return TRUNCATED
+    if (active.includes(value)) return value
+    if (Array.isArray(value)) {
+      active.push(value)
+      let copy: unknown[] | undefined
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i]
+        const result = walk(item, path, depth + 1, active)
+        if (result !== item) {
+          copy ??= value.slice()
+          copy[i] = result
+        }
+      }
+      active.pop()
+      return copy ?? value
+    }
+    if (!isInspectable(value)) {
+      if (typeof (value as any).toJSON === 'function') return value
+      if (isRequestLike(value)) return walk(summarizeRequest(value), path, depth, active)
+      if (isResponseLike(value)) return summarizeResponse(value)
+      return value
+    }
+    active.push(value)
+    let copy: Record<string, unknown> | undefined
+    const source = value as Record<string, unknown>
+    for (const key of Object.keys(source)) {
+      const item = source[key]
+      if (item === undefined) continue
+      path.push(key.toLowerCase())
+      const result = matches(path) ? censor : walk(item, path, depth + 1, active)
+      path.pop()
+      if (result !== item) {
+        copy ??= { ...source }
+        copy[key] = result
+      }
+    }
+    active.pop()
+    return copy ?? value
+  }
+
+  // Top-level fields: `untouched` keys are left as they are (the logger's own fields), `serialized`
+  // keys are matched but not walked (their serializer's output is walked instead, so that the
+  // serializer still receives the original Error or request object).
+  const fields = (source: Record<string, unknown>, inPlace: boolean, untouched: ReadonlySet<string>, serialized: ReadonlySet<string>): Record<string, unknown> => {
+    let target = source
+    const path: string[] = []
+    const active: object[] = [source]
+    for (const key in source) {
+      if (!Object.prototype.hasOwnProperty.call(source, key) || untouched.has(key)) continue
+      const item = source[key]
+      if (item === undefined) continue
+      path.push(key.toLowerCase())
+      const result = matches(path) ? censor : serialized.has(key) ? item : walk(item, path, 1, active)
+      path.pop()
+      if (result !== item) {
+        if (target === source && !inPlace) target = { ...source }
+        target[key] = result
+      }
+    }
+    return target
+  }
+
+  return {
+    record: (record, untouched, serialized) => fields(record, true, untouched, serialized),
+    bindings: (bindings, serialized) => fields(bindings, false, EMPTY, serialized),
+    value: (value, key) => walk(value, [key.toLowerCase()], 1, [])
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set()
