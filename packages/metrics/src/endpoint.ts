@@ -63,7 +63,6 @@ export function createScraper (deps: ScrapeDeps): (headers: IncomingHttpHeaders)
         render(deps.registry, format, deps.onBadValue),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new Error(`metrics collection took longer than ${deps.timeoutMs} ms`)), deps.timeoutMs)
-          timer.unref()
         })
       ])
       return { status: 200, headers: { 'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' }, body }

@@ -103,7 +103,12 @@ export class RequestMetrics {
     const method = request.method
     const status = reply.statusCode
     let series: Series | undefined
-    if (state.labelsFn === null) {
+    if (this.otel && errorType === null && status >= 500) errorType = String(status)
+    if (errorType !== null) {
+      // OpenTelemetry naming only: error_type is part of the label set. Errors are rare enough for the slow path.
+      const custom = state.labelsFn === null ? [] : this.customValues(state, request, reply)
+      series = this.requests.resolve([...this.baseValues(state, method, status), ...custom, errorType])
+    } else if (state.labelsFn === null) {
       let byStatus = state.byMethod[method]
       if (byStatus === undefined) {
         byStatus = new Map()
@@ -117,10 +122,6 @@ export class RequestMetrics {
       }
     } else {
       series = this.customSeries(state, request, reply, method, status)
-    }
-    if (this.otel) {
-      if (errorType === null && status >= 500) errorType = String(status)
-      if (errorType !== null) series = this.requests.resolve([...this.baseValues(state, method, status), ...this.customValuesOf(series), errorType])
     }
     const seconds = reply.elapsedTime / 1000
     series.count++
@@ -154,12 +155,6 @@ export class RequestMetrics {
 
   private baseValues (state: RouteState, method: string, status: number): string[] {
     return [methodLabel(method), state.route, String(status)]
-  }
-
-  private customValuesOf (series: Series): string[] {
-    const out: string[] = []
-    for (const name of this.customNames) out.push(series.labels[name] ?? '')
-    return out
   }
 
   private customSeries (state: RouteState, request: FastifyRequest, reply: FastifyReply, method: string, status: number): Series {

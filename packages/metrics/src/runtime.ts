@@ -5,6 +5,12 @@ import { METRIC_NAMES } from './constants'
 let shared: Registry | null = null
 
 /**
+ * prom-client gauges whose names end in `_total` (promtool: "non-counter metrics should not have
+ * _total suffix"). The same numbers are in nodejs_active_handles / _requests / _resources by type.
+ */
+const LEFT_OUT = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+
+/**
  * prom-client's default metrics start an event-loop-delay monitor and a GC PerformanceObserver
  * on every `collectDefaultMetrics` call and never stop them. They describe the process, not an
  * app, so they are collected once per process into a private registry (never prom-client's global
@@ -14,6 +20,7 @@ function sharedRuntimeRegistry (): Registry {
   if (shared === null) {
     shared = new Registry()
     collectDefaultMetrics({ register: shared })
+    for (const name of LEFT_OUT) shared.removeSingleMetric(name)
   }
   return shared
 }
