@@ -1,3 +1,13 @@
-// @o11y/tracing: not implemented yet. This package is an empty shell until its issue lands;
-// it exports nothing so that no one mistakes it for a working package.
-export {}
+export { o11yTracing, installTracing } from './plugin'
+export { o11yTracing as default } from './plugin'
+export type { O11yTracingOptions } from './plugin'
+export { startTracing, getActiveTracing, createSampler } from './sdk'
+export type { StartTracingOptions, TracingHandle } from './sdk'
+export { getTracer, withSpan, addSpanAttributes, addSpanEvent } from './helpers'
+export { BoundedBatchSpanProcessor } from './processor'
+export type { ExportStats, BoundedBatchOptions } from './processor'
+export { readEnv, parseResourceAttributes } from './env'
+export type { EnvConfig } from './env'
+export { TracingError } from './errors'
+export type { WarningLogger } from './errors'
+export { ATTR, DEFAULTS, DEFAULT_IGNORE_ROUTES, ENV, ERROR_CODES, PLUGIN_NAME, TRACER_NAME } from './constants'

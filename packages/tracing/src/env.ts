@@ -1,0 +1,138 @@
+import {
+  DEFAULTS, ENV, ERROR_CODES, EXPORTERS, PROTOCOLS, SAMPLERS,
+  type ExporterName, type Protocol, type SamplerName
+} from './constants'
+import type { WarningLogger } from './errors'
+
+/** What the standard OTEL_* variables ask for, after validation (bad values already replaced by defaults). */
+export interface EnvConfig {
+  disabled: boolean
+  serviceName?: string
+  resourceAttributes: Record<string, string>
+  exporters: ExporterName[]
+  protocol: Protocol
+  /** Full URL of the traces endpoint, when the environment sets one. */
+  endpoint?: string
+  sampler: SamplerName
+  samplerRatio: number
+}
+
+type Env = Record<string, string | undefined>
+
+/**
+ * Read and validate the OTEL_* variables. A bad value produces exactly one warning naming the
+ * variable and the default used instead; nothing here throws, so the application always starts.
+ */
+export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
+  const bad = (name: string, value: string, fallback: string, expected: string): void => {
+    logger.warn(`${name}=${JSON.stringify(value)} is not valid (expected ${expected}); using ${fallback}`, ERROR_CODES.INVALID_ENV)
+  }
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+
+  let disabled = false
+  const disabledRaw = get(ENV.SDK_DISABLED)
+  if (disabledRaw !== undefined) {
+    const lower = disabledRaw.toLowerCase()
+    if (lower === 'true') disabled = true
+    else if (lower !== 'false') bad(ENV.SDK_DISABLED, disabledRaw, 'false', 'true or false')
+  }
+
+  let resourceAttributes: Record<string, string> = {}
+  const resourceRaw = get(ENV.RESOURCE_ATTRIBUTES)
+  if (resourceRaw !== undefined) {
+    const parsed = parseResourceAttributes(resourceRaw)
+    if (parsed === null) bad(ENV.RESOURCE_ATTRIBUTES, resourceRaw, 'no extra attributes', 'key1=value1,key2=value2 with percent-encoded values')
+    else resourceAttributes = parsed
+  }
+
+  let exporters: ExporterName[] = [DEFAULTS.exporter]
+  const exporterRaw = get(ENV.TRACES_EXPORTER)
+  if (exporterRaw !== undefined) {
+    const names = exporterRaw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '')
+    const valid = names.length > 0 && names.every((n) => (EXPORTERS as readonly string[]).includes(n)) &&
+      (!names.includes('none') || names.length === 1)
+    if (valid) exporters = [...new Set(names)] as ExporterName[]
+    else bad(ENV.TRACES_EXPORTER, exporterRaw, DEFAULTS.exporter, `one of ${EXPORTERS.join(', ')} (otlp and console may be combined)`)
+  }
+
+  let protocol: Protocol = DEFAULTS.protocol
+  const protocolName = get(ENV.TRACES_PROTOCOL) !== undefined ? ENV.TRACES_PROTOCOL : ENV.PROTOCOL
+  const protocolRaw = get(protocolName)
+  if (protocolRaw !== undefined) {
+    if ((PROTOCOLS as readonly string[]).includes(protocolRaw)) protocol = protocolRaw as Protocol
+    else bad(protocolName, protocolRaw, DEFAULTS.protocol, PROTOCOLS.join(' or '))
+  }
+
+  let endpoint: string | undefined
+  const tracesEndpoint = get(ENV.TRACES_ENDPOINT)
+  const baseEndpoint = get(ENV.ENDPOINT)
+  if (tracesEndpoint !== undefined) {
+    if (isHttpUrl(tracesEndpoint)) endpoint = tracesEndpoint
+    else bad(ENV.TRACES_ENDPOINT, tracesEndpoint, 'the default endpoint', 'an http:// or https:// URL')
+  } else if (baseEndpoint !== undefined) {
+    if (isHttpUrl(baseEndpoint)) endpoint = protocol === 'grpc' ? baseEndpoint : appendTracesPath(baseEndpoint)
+    else bad(ENV.ENDPOINT, baseEndpoint, 'the default endpoint', 'an http:// or https:// URL')
+  }
+
+  let sampler: SamplerName = DEFAULTS.sampler
+  const samplerRaw = get(ENV.TRACES_SAMPLER)
+  if (samplerRaw !== undefined) {
+    const lower = samplerRaw.toLowerCase()
+    if ((SAMPLERS as readonly string[]).includes(lower)) sampler = lower as SamplerName
+    else bad(ENV.TRACES_SAMPLER, samplerRaw, DEFAULTS.sampler, SAMPLERS.join(', '))
+  }
+
+  let samplerRatio: number = DEFAULTS.samplerRatio
+  const ratioRaw = get(ENV.TRACES_SAMPLER_ARG)
+  if (ratioRaw !== undefined && sampler.endsWith('traceidratio')) {
+    const ratio = Number(ratioRaw)
+    if (Number.isFinite(ratio) && ratio >= 0 && ratio <= 1) samplerRatio = ratio
+    else bad(ENV.TRACES_SAMPLER_ARG, ratioRaw, String(DEFAULTS.samplerRatio), 'a number from 0 to 1')
+  }
+
+  const serviceName = get(ENV.SERVICE_NAME)
+  return {
+    disabled,
+    ...(serviceName !== undefined ? { serviceName } : {}),
+    resourceAttributes,
+    exporters,
+    protocol,
+    ...(endpoint !== undefined ? { endpoint } : {}),
+    sampler,
+    samplerRatio
+  }
+}
+
+/** W3C Baggage-like list `k=v,k2=v2`, values percent-encoded. Returns null when any member is malformed. */
+export function parseResourceAttributes (raw: string): Record<string, string> | null {
+  const out: Record<string, string> = {}
+  for (const member of raw.split(',')) {
+    if (member.trim() === '') continue
+    const eq = member.indexOf('=')
+    if (eq <= 0) return null
+    const key = member.slice(0, eq).trim()
+    if (key === '' || /[\s"\\]/.test(key)) return null
+    try {
+      out[key] = decodeURIComponent(member.slice(eq + 1).trim())
+    } catch {
+      return null
+    }
+  }
+  return out
+}
+
+export function isHttpUrl (value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+function appendTracesPath (base: string): string {
+  return base.replace(/\/+$/, '') + DEFAULTS.httpTracesPath
+}
