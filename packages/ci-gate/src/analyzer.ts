@@ -823,12 +823,13 @@ export function analyzeFile (input: AnalyzeInput): FileAnalysis {
     walk(sf, (node) => {
       if (!ts.isCallExpression(node)) return
       for (const use of labelsOfCall(facts, node)) {
-        const fromKey = use.key !== undefined && ID_LIKE.test(use.key) ? `an id-like label name "${use.key}"` : undefined
-        const source = fromKey ?? unboundedSource(facts, use.value)
-        if (source === undefined) continue
-        const label = use.key !== undefined ? `label "${use.key}"` : 'a label'
         const metric = normalizedText(sf, node.expression)
-        raw.push({ ruleId: RULE_IDS.labelCardinality, node: use.node, span: [linesOf(sf, use.node)], anchor: `${metric} ${normalizedText(sf, use.node)}`, message: `${label} of ${metric}() takes its value from ${source}` })
+        const label = use.key !== undefined ? `label "${use.key}"` : 'a label'
+        const idKey = use.key !== undefined && ID_LIKE.test(use.key)
+        const source = idKey ? undefined : unboundedSource(facts, use.value)
+        if (!idKey && source === undefined) continue
+        const message = idKey ? `${label} of ${metric}() is an id-like label` : `${label} of ${metric}() takes its value from ${source ?? ''}`
+        raw.push({ ruleId: RULE_IDS.labelCardinality, node: use.node, span: [linesOf(sf, use.node)], anchor: `${metric} ${normalizedText(sf, use.node)}`, message })
       }
     })
   }
@@ -917,6 +918,7 @@ export function analyzeFile (input: AnalyzeInput): FileAnalysis {
     push(RULE_IDS.suppressionReason, d.pos, d.end, `${SUPPRESSION_DIRECTIVE} comment ${problem}; it suppresses nothing`, d.text)
   }
 
+  findings.sort((a, b) => a.line - b.line || a.column - b.column || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0))
   return { findings, handlers, suppressed }
 }
 

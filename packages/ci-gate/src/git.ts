@@ -80,7 +80,8 @@ export function parseDiff (diff: string): Map<string, ChangedLines> {
   for (const line of diff.split('\n')) {
     if (line.startsWith('diff --git ')) { current = undefined; continue }
     if (line.startsWith('+++ ')) {
-      const target = line.slice(4)
+      // git ends the line with a TAB when the path contains a space
+      const target = line.slice(4).replace(/\t$/, '')
       if (target === '/dev/null') { current = undefined; continue }
       const path = unquote(target).replace(/^b\//, '')
       current = []

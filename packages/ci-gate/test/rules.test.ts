@@ -1,0 +1,158 @@
+import t from 'tap'
+import { analyzeFile } from '../src/analyzer'
+import { analyze, fixture, hits, lineOf } from './helpers'
+
+t.test('route-instrumented', async (t) => {
+  t.test('positive: handlers that do work without instrumentation, in every registration form', async (t) => {
+    const text = fixture('route-positive.ts')
+    const r = analyze('route-positive.ts')
+    t.same(hits(r, 'route-instrumented'), [
+      `route-instrumented@${lineOf(text, "app.get('/orders',")}`,
+      `route-instrumented@${lineOf(text, "app.get('/orders/:id'")}`,
+      `route-instrumented@${lineOf(text, 'app.route(')}`,
+      `route-instrumented@${lineOf(text, "f.delete('/inside/:id'")}`
+    ])
+    t.same(r.handlers.map((h) => h.route), ['GET /orders', 'GET /orders/:id', 'POST,PUT /bulk', 'DELETE /inside/:id'])
+    t.match(r.findings[0]?.message, 'route handler GET /orders has no tracing, metrics or logging')
+    t.match(r.findings[0]?.fix, /withSpan/)
+  })
+
+  t.test('negative: no real work, or at least one category, is clean by default', async (t) => {
+    const r = analyze('route-negative.ts')
+    t.same(hits(r), [])
+    t.same(r.handlers.map((h) => `${h.route}:${h.categories.join('+')}`), [
+      'GET /traced:tracing', 'GET /logged:logging', 'GET /counted:metrics', 'POST /delegates:logging',
+      'PATCH /business:metrics', 'OPTIONS /span:tracing'
+    ], 'health, ping (no real work) and Map.get are not checked')
+  })
+
+  t.test('--strict (requiredCategories all) names the missing categories', async (t) => {
+    const text = fixture('route-negative.ts')
+    const r = analyze('route-negative.ts', { required: 'all' })
+    t.equal(r.findings.length, 6)
+    const logged = r.findings.find((f) => f.line === lineOf(text, "'/logged'"))
+    t.equal(logged?.message, 'route handler GET /logged is missing tracing, metrics')
+    const some = analyze('route-negative.ts', { required: ['logging'] })
+    t.same(some.findings.map((f) => f.message).sort(), [
+      'route handler GET /counted is missing logging',
+      'route handler GET /traced is missing logging',
+      'route handler OPTIONS /span is missing logging',
+      'route handler PATCH /business is missing logging'
+    ])
+  })
+
+  t.test('trap: calls in comments and strings do not count (JavaScript, CommonJS)', async (t) => {
+    const text = fixture('route-trap.js')
+    t.same(hits(analyze('route-trap.js')), [`route-instrumented@${lineOf(text, "app.get('/trap'")}`])
+  })
+
+  t.test('suppression needs a known rule and a reason', async (t) => {
+    const text = fixture('route-suppressed.mts')
+    const r = analyze('route-suppressed.mts')
+    t.equal(r.suppressed, 2)
+    t.same(hits(r), [
+      `suppression-reason@${lineOf(text, '// o11y-gate-ignore route-instrumented\n')}`,
+      `route-instrumented@${lineOf(text, "'/no-reason'")}`,
+      `suppression-reason@${lineOf(text, 'made-up-rule')}`,
+      `route-instrumented@${lineOf(text, "'/unknown-rule'")}`
+    ])
+    t.match(r.findings[0]?.message, 'gives no reason')
+    t.match(r.findings[2]?.message, 'names unknown rule "made-up-rule"')
+  })
+
+  t.test('only handlers touched by the change are checked in diff mode', async (t) => {
+    const text = fixture('route-positive.ts')
+    const inside = lineOf(text, 'async function inside')
+    const r = analyze('route-positive.ts', { changed: (a, b) => a <= inside && b >= inside })
+    t.same(hits(r), [`route-instrumented@${inside}`])
+    t.same(r.handlers.map((h) => h.route), ['DELETE /inside/:id'])
+    const body = lineOf(text, "return db.query('select 1')")
+    t.same(hits(analyze('route-positive.ts', { changed: (a, b) => a <= body && b >= body })), [`route-instrumented@${lineOf(text, "app.get('/orders/:id'")}`],
+      'a change inside an identifier handler declared elsewhere in the file counts')
+  })
+
+  t.test('severity off silences the rule but still reports coverage', async (t) => {
+    const r = analyze('route-positive.ts', { severities: { 'route-instrumented': 'off' } })
+    t.same(hits(r), [])
+    t.equal(r.handlers.length, 4)
+  })
+})
+
+t.test('plugins-registered', async (t) => {
+  const text = fixture('plugins.ts')
+  const at = lineOf(text, 'Fastify()')
+  t.test('positive: a project without tracing and logging', async (t) => {
+    const r = analyze('plugins.ts', { registrations: { metrics: true, tracing: false, logging: false } })
+    t.same(hits(r), [`plugins-registered@${at}`])
+    t.equal(r.findings[0]?.message, 'this file creates a Fastify app with routes but its project never registers @o11y/tracing, the @o11y/logging logger')
+  })
+  t.test('negative: all three registered somewhere in the project', async (t) => {
+    t.same(hits(analyze('plugins.ts', { registrations: { metrics: true, tracing: true, logging: true } })), [])
+  })
+  t.test('trap: files that create no Fastify app are not judged', async (t) => {
+    t.same(hits(analyze('catch.ts', { registrations: { metrics: false, tracing: false, logging: false } }), 'plugins-registered'), [])
+  })
+})
+
+t.test('opt-out-justified', async (t) => {
+  const text = fixture('opt-out.ts')
+  const r = analyze('opt-out.ts')
+  t.same(hits(r), [
+    `opt-out-justified@${lineOf(text, "'/silent'")}`,
+    `opt-out-justified@${lineOf(text, "'/route-form'")}`,
+    `opt-out-justified@${lineOf(text, "'/string-trap'")}`
+  ], 'a comment before, after or after the comma justifies; a string does not; metrics: true is not an opt-out')
+  t.equal(r.suppressed, 1)
+  t.equal(r.findings[0]?.message, 'route GET /silent turns metrics off without a comment saying why')
+})
+
+t.test('no-console', async (t) => {
+  const text = fixture('console.ts')
+  const r = analyze('console.ts')
+  t.same(hits(r, 'no-console'), [
+    `no-console@${lineOf(text, "console.log('hit')")}`,
+    `no-console@${lineOf(text, "console.warn('loaded')")}`,
+    `no-console@${lineOf(text, "console.error('request')")}`,
+    `no-console@${lineOf(text, "console.info('typed')")}`
+  ], 'handlers, register() plugins, fastify-plugin hooks and FastifyInstance functions; not other code, comments or strings')
+  t.equal(r.suppressed, 1)
+})
+
+t.test('label-cardinality', async (t) => {
+  const text = fixture('labels.ts')
+  const r = analyze('labels.ts')
+  t.same(r.findings.filter((f) => f.ruleId === 'label-cardinality').map((f) => `${f.line}:${f.message}`), [
+    `${lineOf(text, 'route: (request.params')}:label "route" of c.inc() takes its value from request params`,
+    `${lineOf(text, 'path: request.url')}:label "path" of c.inc() takes its value from a URL`,
+    `${lineOf(text, "c.labels(request.headers['user-agent'])")}:a label of c.labels() takes its value from request headers`,
+    `${lineOf(text, 'order_id')}:label "order_id" of h.observe() is an id-like label`,
+    `${lineOf(text, 'c.inc({ customer })')}:label "customer" of c.inc() takes its value from request body`,
+    `${lineOf(text, 'user: userId')}:label "user" of c.inc() is an id-like label`,
+    `${lineOf(text, 'new URL')}:label "where" of c.inc() takes its value from a URL`
+  ])
+  t.equal(r.suppressed, 1)
+})
+
+t.test('error-observed', async (t) => {
+  const text = fixture('catch.ts')
+  const r = analyze('catch.ts')
+  const fnLine = (name: string): number => lineOf(text, `function ${name} (`) + 1
+  t.same(hits(r), ['swallow', 'repliesOnly', 'noBinding', 'trap'].map((n) => `error-observed@${fnLine(n)}`),
+    'rethrow, log, span record, hand-off and metric count are observed; a reply with err.message, comments and strings are not')
+  t.equal(r.suppressed, 1, 'a directive on the first line of the catch block applies')
+  t.equal(r.findings[0]?.message, 'catch block in swallow neither rethrows, logs nor records the error on a span')
+})
+
+t.test('fingerprints do not depend on line numbers', async (t) => {
+  const a = analyze('route-positive.ts')
+  const shiftedText = '// a new header line\n\n' + fixture('route-positive.ts')
+  const b = analyzeFile({
+    file: 'route-positive.ts',
+    text: shiftedText,
+    rules: { severity: () => 'error', requiredCategories: 'any' },
+    projectRegistrations: { metrics: true, tracing: true, logging: true }
+  })
+  t.same(b.findings.map((f) => f.fingerprint), a.findings.map((f) => f.fingerprint))
+  t.same(b.findings.map((f) => f.line), a.findings.map((f) => f.line + 2))
+  t.equal(new Set(a.findings.map((f) => f.fingerprint)).size, a.findings.length, 'unique per finding')
+})
