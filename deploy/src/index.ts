@@ -1,2 +1,3 @@
-// deploy tooling: not implemented yet (see the deploy issue).
-export {}
+export { dashboards, renderDashboard, orderServiceDashboard, ORDER_SERVICE_DASHBOARD_UID } from './dashboards/index'
+export { generate, DASHBOARDS_DIR } from './dashboards/generate'
+export { DATASOURCE_UID, METRIC, RECORDED, LABEL } from './constants'

@@ -1,0 +1,56 @@
+import t from 'tap'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { dashboards, renderDashboard, generate, DASHBOARDS_DIR as GENERATOR_DIR, DATASOURCE_UID, METRIC, RECORDED } from '../src/index'
+import { DASHBOARDS_DIR, allPanels, type DashboardJson } from './lib/repo'
+
+t.test('the checked-in dashboard JSON is exactly what the code generates', async (t) => {
+  t.equal(GENERATOR_DIR, DASHBOARDS_DIR)
+  const generated = dashboards()
+  t.ok(Object.keys(generated).length >= 1)
+  for (const [file, dashboard] of Object.entries(generated)) {
+    const checkedIn = readFileSync(join(DASHBOARDS_DIR, file), 'utf8')
+    t.equal(checkedIn, renderDashboard(dashboard),
+      `deploy/grafana/dashboards/${file} is stale: run \`pnpm --filter @o11y/deploy build && pnpm --filter @o11y/deploy dashboards\``)
+  }
+})
+
+t.test('generate() writes the same files', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'o11y-dashboards-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const written = generate(dir)
+  t.same(written.map((p) => p.slice(dir.length + 1)), Object.keys(dashboards()))
+  for (const path of written) {
+    t.equal(readFileSync(path, 'utf8'), readFileSync(join(DASHBOARDS_DIR, path.slice(dir.length + 1)), 'utf8'))
+  }
+})
+
+t.test('the service dashboard has the panels and variables the issue asks for', async (t) => {
+  const d = JSON.parse(renderDashboard(dashboards()['o11y-service.json'] as never)) as DashboardJson
+  t.same(d.templating?.list?.map((v) => v.name), ['service', 'route'])
+  const panels = allPanels(d).filter((p) => p.type !== 'row')
+  const byTitle = new Map(panels.map((p) => [p.title, p]))
+  const exprs = (title: string): string[] => (byTitle.get(title)?.targets ?? []).map((x) => x.expr)
+  t.match(exprs('Request rate')[0], RECORDED.requestsByRouteStatus)
+  t.match(exprs('Request rate per route')[0], /sum by \(service, route\)/)
+  t.match(exprs('Error rate (4xx and 5xx)').join(' '), /status_code=~"4\.\."[\s\S]*status_code=~"5\.\."/)
+  const latency = byTitle.get('Latency p50 / p95 / p99 (with trace exemplars)')
+  t.same(latency?.targets?.map((x) => x.exemplar), [true, true, true], 'latency queries ask for exemplars')
+  t.match(latency?.targets?.map((x) => x.expr).join(' '), /0\.5,[\s\S]*0\.95,[\s\S]*0\.99,/)
+  t.match(exprs('Top endpoints by request rate')[0], /^topk\(10,/)
+  t.match(exprs('Exception rate by type')[0], /sum by \(exception\)/)
+  t.equal(byTitle.get('Status codes')?.type, 'piechart')
+  t.equal(byTitle.get('Request duration heatmap')?.type, 'heatmap')
+  t.match(exprs('Event-loop lag')[0], METRIC.eventLoopLagP99)
+  t.match(exprs('Heap')[0], METRIC.heapUsed)
+  t.match(exprs('Orders created')[0], METRIC.ordersCreated)
+  t.match(exprs('Payments by status')[0], /sum by \(status\) \(rate\(payments_processed_total/)
+  for (const p of panels) {
+    t.equal(p.datasource?.uid, DATASOURCE_UID.prometheus, `${p.title}: Prometheus data source`)
+    t.ok((p.targets ?? []).length > 0, `${p.title} has queries`)
+    for (const target of p.targets ?? []) {
+      t.match(target.expr, /service=~"\$service"/, `${p.title}: filtered by the service variable`)
+    }
+  }
+})
