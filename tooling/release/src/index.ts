@@ -1,0 +1,6 @@
+export { startVerdaccio, freePort, verdaccioConfig, cleanEnv } from './verdaccio'
+export type { Registry, RegistryOptions } from './verdaccio'
+export { runCommand, startApp, waitFor } from './run'
+export type { RunResult, RunOptions, App } from './run'
+export { publicPackages, strayFiles } from './workspace'
+export type { WorkspacePackage } from './workspace'

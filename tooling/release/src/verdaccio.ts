@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+
+export interface RegistryOptions {
+  /** Folder for config, storage and htpasswd; the caller creates and removes it. */
+  dir: string
+  /** Registry that packages outside the @o11y scope are proxied to (an uplink). */
+  uplink: string
+  /** Scope served from local storage only, never proxied. */
+  scope?: string
+  /** How long to wait for the registry to answer /-/ping. */
+  startTimeoutMs?: number
+}
+
+export interface Registry {
+  /** Base URL with a trailing slash, e.g. http://127.0.0.1:40123/ */
+  url: string
+  /** Folder the packages are stored in (`<storage>/@o11y/metrics/...`). */
+  storage: string
+  /** Everything Verdaccio wrote to stdout and stderr so far (for failure messages). */
+  logs: () => string
+  /** Creates a user through the registry API and returns its bearer token. */
+  addUser: (name: string, password: string) => Promise<string>
+  /** Stops the registry and waits for the process to exit; safe to call twice. */
+  stop: () => Promise<void>
+}
+
+const VERDACCIO_BIN = require.resolve('verdaccio/bin/verdaccio')
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port)
+        else reject(new Error('no port'))
+      })
+    })
+  })
+}
+
+export function verdaccioConfig (storage: string, htpasswd: string, uplink: string, scope: string): string {
+  // The scope has no `proxy:` line: @o11y packages come from local storage only, so an install
+  // can never pick up a same-named package from the public registry.
+  return [
+    `storage: ${JSON.stringify(storage)}`,
+    'auth:',
+    '  htpasswd:',
+    `    file: ${JSON.stringify(htpasswd)}`,
+    '    max_users: 100',
+    'uplinks:',
+    '  upstream:',
+    `    url: ${JSON.stringify(uplink)}`,
+    '    timeout: 60s',
+    '    max_fails: 5',
+    'packages:',
+    `  '${scope}/*':`,
+    '    access: $all',
+    '    publish: $authenticated',
+    '    unpublish: $authenticated',
+    "  '**':",
+    '    access: $all',
+    '    publish: $authenticated',
+    '    proxy: upstream',
+    'middlewares:',
+    '  audit:',
+    '    enabled: false',
+    'web:',
+    '  enable: false',
+    'log: { type: stdout, format: json, level: warn }',
+    ''
+  ].join('\n')
+}
+
+export async function startVerdaccio (options: RegistryOptions): Promise<Registry> {
+  const scope = options.scope ?? '@o11y'
+  const storage = join(options.dir, 'storage')
+  mkdirSync(storage, { recursive: true })
+  const configFile = join(options.dir, 'config.yaml')
+  writeFileSync(configFile, verdaccioConfig(storage, join(options.dir, 'htpasswd'), options.uplink, scope))
+
+  const port = await freePort()
+  const url = `http://127.0.0.1:${port}/`
+  let output = ''
+  // Own process group, so stop() also ends anything Verdaccio might have forked.
+  const child: ChildProcess = spawn(process.execPath, [VERDACCIO_BIN, '--config', configFile, '--listen', `127.0.0.1:${port}`], {
+    cwd: options.dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...cleanEnv(process.env), NODE_OPTIONS: '' }
+  })
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let running = true
+  void exited.then(() => { running = false })
+
+  const stop = async (): Promise<void> => {
+    if (!running || child.pid === undefined) return
+    try { process.kill(-child.pid, 'SIGTERM') } catch { /* already gone */ }
+    const timer = setTimeout(() => {
+      try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }
+    }, 5000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000)
+  for (;;) {
+    if (!running) throw new Error(`verdaccio exited before it answered on ${url}:\n${output}`)
+    try {
+      const res = await fetch(new URL('-/ping', url))
+      if (res.ok) break
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`verdaccio did not answer on ${url} within ${options.startTimeoutMs ?? 30_000} ms:\n${output}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+
+  const addUser = async (name: string, password: string): Promise<string> => {
+    // What `npm adduser` does, without its prompts (CouchDB-style user document).
+    const res = await fetch(new URL(`-/user/org.couchdb.user:${encodeURIComponent(name)}`, url), {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ _id: `org.couchdb.user:${name}`, name, password, type: 'user', roles: [], date: new Date().toISOString() })
+    })
+    const body = await res.json() as { token?: string, error?: string }
+    if (!res.ok || !body.token) throw new Error(`creating user ${name} on ${url} failed: ${res.status} ${JSON.stringify(body)}`)
+    return body.token
+  }
+
+  return { url, storage, logs: () => output, addUser, stop }
+}
+
+/**
+ * The environment without what the test runner and pnpm put there: tap's loader and coverage
+ * (NODE_OPTIONS, NODE_V8_COVERAGE, TAP*), and pnpm's npm_config_* / npm_package_* variables, which
+ * would override the .npmrc files the release and the consumer are meant to be configured by.
+ */
+export function cleanEnv (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {}
+  for (const [key, value] of Object.entries(env)) {
+    const k = key.toLowerCase()
+    if (k.startsWith('npm_') || k.startsWith('pnpm_') || k.startsWith('tap') || k.startsWith('_tapjs') ||
+        k === 'node_options' || k === 'node_v8_coverage' || k === 'init_cwd' || k.startsWith('turbo_')) continue
+    out[key] = value
+  }
+  return out
+}
