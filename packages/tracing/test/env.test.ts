@@ -1,0 +1,182 @@
+import t from 'tap'
+import { SamplingDecision } from '@opentelemetry/sdk-trace-base'
+import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api'
+import { startOtlpReceiver } from '@o11y/test-utils'
+import { createSampler, readEnv, parseResourceAttributes, startTracing, withSpan, type WarningLogger } from '../src/index'
+
+function capture (): WarningLogger & { codes: string[], messages: string[] } {
+  const codes: string[] = []
+  const messages: string[] = []
+  return { codes, messages, warn (message, code) { codes.push(code); messages.push(message) } }
+}
+
+t.test('defaults with an empty environment', async (t) => {
+  const logger = capture()
+  t.same(readEnv({}, logger), {
+    disabled: false,
+    resourceAttributes: {},
+    exporters: ['otlp'],
+    protocol: 'http/protobuf',
+    sampler: 'parentbased_always_on',
+    samplerRatio: 1
+  })
+  t.same(logger.codes, [])
+})
+
+t.test('valid values are read', async (t) => {
+  const logger = capture()
+  const env = readEnv({
+    OTEL_SDK_DISABLED: 'TRUE',
+    OTEL_SERVICE_NAME: 'orders',
+    OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod, team=pay%20ments,',
+    OTEL_TRACES_EXPORTER: 'otlp,console',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0.25'
+  }, logger)
+  t.same(env, {
+    disabled: true,
+    serviceName: 'orders',
+    resourceAttributes: { 'deployment.environment.name': 'prod', team: 'pay ments' },
+    exporters: ['otlp', 'console'],
+    protocol: 'http/protobuf',
+    endpoint: 'http://collector:4318/v1/traces',
+    sampler: 'parentbased_traceidratio',
+    samplerRatio: 0.25
+  })
+  t.same(logger.codes, [])
+  t.equal(readEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/custom' }, logger).endpoint, 'https://x.example/custom', 'the traces endpoint is used as is')
+  t.equal(readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, logger).endpoint, 'http://c:4317', 'grpc takes the base endpoint')
+  t.same(readEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'false' }, logger).exporters, ['none'])
+})
+
+t.test('each bad value: one warning naming the variable, then the default', async (t) => {
+  const cases: Array<[Record<string, string>, string, Record<string, unknown>]> = [
+    [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED', { disabled: false }],
+    [{ OTEL_RESOURCE_ATTRIBUTES: 'novalue,a=b' }, 'OTEL_RESOURCE_ATTRIBUTES', { resourceAttributes: {} }],
+    [{ OTEL_RESOURCE_ATTRIBUTES: 'a=%E0%A4%A' }, 'OTEL_RESOURCE_ATTRIBUTES', { resourceAttributes: {} }],
+    [{ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER', { exporters: ['otlp'] }],
+    [{ OTEL_TRACES_EXPORTER: 'none,console' }, 'OTEL_TRACES_EXPORTER', { exporters: ['otlp'] }],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, 'OTEL_EXPORTER_OTLP_PROTOCOL', { protocol: 'http/protobuf' }],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT', { endpoint: undefined }],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', { endpoint: undefined }],
+    [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER', { sampler: 'parentbased_always_on' }],
+    [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG', { samplerRatio: 1 }],
+    [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' }, 'OTEL_TRACES_SAMPLER_ARG', { samplerRatio: 1 }]
+  ]
+  for (const [env, name, expected] of cases) {
+    const logger = capture()
+    const config = readEnv(env, logger)
+    t.equal(logger.codes.length, 1, `${name}=${Object.values(env).join(' ')}: one warning`)
+    t.equal(logger.codes[0], 'O11Y_ERR_TRACING_INVALID_ENV')
+    t.match(logger.messages[0], name)
+    t.match(config, expected)
+  }
+})
+
+t.test('parseResourceAttributes', async (t) => {
+  t.same(parseResourceAttributes('a=1,b=x%2Cy'), { a: '1', b: 'x,y' })
+  t.equal(parseResourceAttributes('=1'), null)
+  t.equal(parseResourceAttributes('a b=1'), null)
+})
+
+t.test('samplers by name', async (t) => {
+  const sample = (name: Parameters<typeof createSampler>[0], ratio = 1) =>
+    createSampler(name, ratio).shouldSample(ROOT_CONTEXT, '0af7651916cd43dd8448eb211c80319c', 'x', SpanKind.SERVER, {}, []).decision
+  t.equal(sample('always_on'), SamplingDecision.RECORD_AND_SAMPLED)
+  t.equal(sample('always_off'), SamplingDecision.NOT_RECORD)
+  t.equal(sample('traceidratio', 0), SamplingDecision.NOT_RECORD)
+  t.equal(sample('traceidratio', 1), SamplingDecision.RECORD_AND_SAMPLED)
+  t.equal(sample('parentbased_always_on'), SamplingDecision.RECORD_AND_SAMPLED)
+  t.equal(sample('parentbased_always_off'), SamplingDecision.NOT_RECORD)
+  t.equal(sample('parentbased_traceidratio', 0), SamplingDecision.NOT_RECORD)
+  // parent-based: a sampled remote parent wins over the root sampler
+  const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true })
+  t.equal(createSampler('parentbased_always_off', 1).shouldSample(parent, '0af7651916cd43dd8448eb211c80319c', 'x', SpanKind.SERVER, {}, []).decision, SamplingDecision.RECORD_AND_SAMPLED)
+})
+
+t.test('startTracing from the environment: endpoint, service name, resource attributes', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({
+    env: {
+      OTEL_SERVICE_NAME: 'env-service',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.name=loses,team=payments',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_EXPORTER: 'otlp'
+    },
+    scheduledDelayMillis: 10,
+    fastify: false
+  })
+  withSpan('from_env', () => {})
+  await handle.shutdown()
+  const [span] = await receiver.waitForSpans(1)
+  t.equal(span?.name, 'from_env')
+  t.match(span?.resource, { 'service.name': 'env-service', team: 'payments' })
+})
+
+t.test('a bad environment still starts tracing, with defaults and one warning each', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const logger = capture()
+  const handle = startTracing({
+    env: { OTEL_TRACES_SAMPLER: 'bogus', OTEL_SDK_DISABLED: 'maybe', OTEL_EXPORTER_OTLP_PROTOCOL: 'smoke-signals' },
+    endpoint: receiver.tracesUrl,
+    scheduledDelayMillis: 10,
+    fastify: false,
+    logger
+  })
+  t.equal(handle.enabled, true)
+  withSpan('still_traced', () => {})
+  await handle.shutdown()
+  t.same((await receiver.waitForSpans(1)).map((s) => s.name), ['still_traced'])
+  t.same(logger.codes, ['O11Y_ERR_TRACING_INVALID_ENV', 'O11Y_ERR_TRACING_INVALID_ENV', 'O11Y_ERR_TRACING_INVALID_ENV'])
+})
+
+t.test('OTEL_TRACES_SAMPLER=always_off records nothing', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({ env: { OTEL_TRACES_SAMPLER: 'always_off' }, endpoint: receiver.tracesUrl, fastify: false })
+  let recording = true
+  withSpan('unsampled', (span) => { recording = span.isRecording() })
+  await handle.shutdown()
+  t.equal(recording, false)
+  t.same(receiver.spans(), [])
+})
+
+t.test('invalid startTracing options throw a coded error naming the option', async (t) => {
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ serviceName: '' }, 'serviceName'],
+    [{ exporter: 'zipkin' }, 'exporter'],
+    [{ exporter: {} }, 'exporter'],
+    [{ protocol: 'http/json' }, 'protocol'],
+    [{ endpoint: 'localhost:4318' }, 'endpoint'],
+    [{ sampler: 'often' }, 'sampler'],
+    [{ samplerRatio: 2 }, 'samplerRatio'],
+    [{ spanProcessors: [{}] }, 'spanProcessors'],
+    [{ maxQueueSize: 0 }, 'maxQueueSize'],
+    [{ maxQueueSize: 10, maxExportBatchSize: 20 }, 'maxExportBatchSize'],
+    [{ shutdownTimeoutMillis: 1.5 }, 'shutdownTimeoutMillis'],
+    [{ instrumentations: { mysql: true } }, 'instrumentations.mysql'],
+    [{ instrumentations: { pg: 'yes' } }, 'instrumentations.pg'],
+    [{ instrumentations: [] }, 'instrumentations'],
+    [{ pgParameterValues: 1 }, 'pgParameterValues'],
+    [{ fastify: { hookSpans: 'on' } }, 'fastify.hookSpans'],
+    [{ fastify: 'yes' }, 'fastify'],
+    [{ logger: console.log }, 'logger'],
+    [{ env: 'x' }, 'env'],
+    [{ resourceAttributes: [] }, 'resourceAttributes']
+  ]
+  for (const [options, name] of bad) {
+    t.throws(() => startTracing(options as any), { code: 'O11Y_ERR_TRACING_INVALID_OPTION', message: new RegExp(`@o11y/tracing: option "${name.replace('.', '\\.')}"`) }, name)
+  }
+  t.throws(() => startTracing(null as any), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
+})
+
+t.test('a throwing custom logger cannot break start-up', async (t) => {
+  const handle = startTracing({ env: { OTEL_TRACES_SAMPLER: 'bogus' }, exporter: 'none', fastify: false, logger: { warn () { throw new Error('logger down') } } })
+  t.equal(handle.enabled, true)
+  await handle.shutdown()
+})
