@@ -1,0 +1,67 @@
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
+import t from 'tap'
+import { ERROR_CODES, MetricsError, o11yMetrics, type O11yMetricsOptions } from '../src/index'
+
+async function register (options: unknown): Promise<void> {
+  const app = Fastify()
+  try {
+    await app.register(o11yMetrics, options as O11yMetricsOptions)
+    await app.ready()
+  } finally {
+    await app.close()
+  }
+}
+
+const cases: Array<[string, unknown, string]> = [
+  ['options not an object', 'nope', 'O11Y_ERR_METRICS_OPTIONS'],
+  ['registry not a Registry', { registry: {} }, 'O11Y_ERR_METRICS_REGISTRY'],
+  ['prefix with a dash', { prefix: 'my-app_' }, 'O11Y_ERR_METRICS_PREFIX'],
+  ['prefix not a string', { prefix: 3 }, 'O11Y_ERR_METRICS_PREFIX'],
+  ['naming unknown', { naming: 'statsd' }, 'O11Y_ERR_METRICS_NAMING'],
+  ['buckets empty', { buckets: [] }, 'O11Y_ERR_METRICS_BUCKETS'],
+  ['buckets not increasing', { buckets: [1, 1] }, 'O11Y_ERR_METRICS_BUCKETS'],
+  ['buckets with Infinity', { buckets: [1, Infinity] }, 'O11Y_ERR_METRICS_BUCKETS'],
+  ['maxLabelSets zero', { maxLabelSets: 0 }, 'O11Y_ERR_METRICS_MAX_LABEL_SETS'],
+  ['maxLabelSets fractional', { maxLabelSets: 1.5 }, 'O11Y_ERR_METRICS_MAX_LABEL_SETS'],
+  ['labelNames reserved', { labelNames: ['route'] }, 'O11Y_ERR_METRICS_LABEL_NAMES'],
+  ['labelNames le', { labelNames: ['le'] }, 'O11Y_ERR_METRICS_LABEL_NAMES'],
+  ['labelNames invalid', { labelNames: ['a-b'] }, 'O11Y_ERR_METRICS_LABEL_NAMES'],
+  ['labelNames duplicate', { labelNames: ['a', 'a'] }, 'O11Y_ERR_METRICS_LABEL_NAMES'],
+  ['labelNames not an array', { labelNames: 'a' }, 'O11Y_ERR_METRICS_LABEL_NAMES'],
+  ['labels not a function', { labelNames: ['a'], labels: {} }, 'O11Y_ERR_METRICS_LABELS_FUNCTION'],
+  ['labels without labelNames', { labels: () => ({}) }, 'O11Y_ERR_METRICS_LABELS_FUNCTION'],
+  ['excludeRoutes with a relative path', { excludeRoutes: ['health'] }, 'O11Y_ERR_METRICS_EXCLUDE_ROUTES'],
+  ['excludeRoutes not an array', { excludeRoutes: '/health' }, 'O11Y_ERR_METRICS_EXCLUDE_ROUTES'],
+  ['exemplars not a boolean', { exemplars: 'yes' }, 'O11Y_ERR_METRICS_BOOLEAN'],
+  ['runtimeMetrics not a boolean', { runtimeMetrics: 1 }, 'O11Y_ERR_METRICS_BOOLEAN'],
+  ['endpoint not an object', { endpoint: true }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['endpoint.path relative', { endpoint: { path: 'metrics' } }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['endpoint.port out of range', { endpoint: { port: 70000 } }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['endpoint.host empty', { endpoint: { port: 0, host: '' } }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['endpoint.timeoutMs zero', { endpoint: { timeoutMs: 0 } }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['auth not an object', { endpoint: { auth: 'token' } }, 'O11Y_ERR_METRICS_AUTH'],
+  ['bearer without token', { endpoint: { auth: { type: 'bearer', token: '' } } }, 'O11Y_ERR_METRICS_AUTH'],
+  ['basic without password', { endpoint: { auth: { type: 'basic', username: 'u' } } }, 'O11Y_ERR_METRICS_AUTH'],
+  ['basic username with a colon', { endpoint: { auth: { type: 'basic', username: 'u:x', password: 'p' } } }, 'O11Y_ERR_METRICS_AUTH'],
+  ['unknown auth type', { endpoint: { auth: { type: 'digest', token: 'x' } } }, 'O11Y_ERR_METRICS_AUTH']
+]
+
+for (const [title, options, code] of cases) {
+  t.test(`${title} -> ${code}`, async (t) => {
+    await t.rejects(register(options), { code, name: 'MetricsError', message: /^@o11y\/metrics: / })
+  })
+}
+
+t.test('every code has a message, and the error class carries it', async (t) => {
+  for (const code of Object.keys(ERROR_CODES)) t.match(code, /^O11Y_ERR_METRICS_[A-Z_]+$/)
+  const err = new MetricsError('O11Y_ERR_METRICS_NAMING')
+  t.equal(err.code, 'O11Y_ERR_METRICS_NAMING')
+  t.equal(err.message, "@o11y/metrics: option `naming` must be 'default' or 'otel'")
+})
+
+t.test('valid options register fine (null options too)', async (t) => {
+  await register(null)
+  await register({ registry: new Registry(), prefix: 'app_', naming: 'otel', buckets: [0.1, 1], maxLabelSets: 10, labelNames: ['tenant'], labels: () => ({ tenant: 'a' }), excludeRoutes: [/^\/x/], exemplars: false, runtimeMetrics: false, endpoint: { path: '/m', auth: { type: 'basic', username: 'u', password: 'p' }, timeoutMs: 100 } })
+  t.pass()
+})
