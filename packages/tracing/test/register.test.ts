@@ -1,0 +1,100 @@
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { startOtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
+import { DATABASE_URL } from './helpers'
+
+// The fixtures load the BUILT package (dist/) by its name, exactly as an application does.
+const root = join(__dirname, '..')
+
+interface Run { code: number | null, stdout: string, stderr: string }
+
+function runNode (args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, {
+      cwd: root,
+      timeout: 60_000,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL, ...env }
+    }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr })
+    })
+  })
+}
+
+function checkTrace (t: Tap.Test, spans: ReceivedSpan[]): ReceivedSpan {
+  const find = (name: string): ReceivedSpan => {
+    const span = spans.find((s) => s.name === name)
+    if (span === undefined) throw new Error(`no ${name} in ${spans.map((s) => s.name).join(', ')}`)
+    return span
+  }
+  const server = find('GET /api/orders/:id')
+  const request = find('request')
+  const handler = find('handler - getOrder')
+  const query = find('pg.query:SELECT test')
+  t.equal(spans.filter((s) => s.kind === 2).length, 1, 'one SERVER span')
+  t.equal(server.kind, 2)
+  t.equal(request.kind, 1)
+  t.equal(query.kind, 3)
+  t.equal(request.parentSpanId, server.spanId, 'request under SERVER')
+  t.equal(handler.parentSpanId, request.spanId, 'handler under request')
+  t.equal(query.parentSpanId, handler.spanId, 'pg query under handler')
+  t.equal(query.attributes['db.query.text'], 'SELECT $1::int AS id')
+  t.ok([request, handler, query].every((s) => s.traceId === server.traceId), 'one trace')
+  return server
+}
+
+t.test('ESM app with --import @o11y/tracing/register', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+  const run = await runNode(['--import', '@o11y/tracing/register', 'test/fixtures/esm-app.mjs'], {
+    OTEL_SERVICE_NAME: 'esm-fixture',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    FIXTURE_TRACEPARENT: traceparent
+  })
+  t.equal(run.code, 0, run.stderr)
+  t.same(JSON.parse(run.stdout.trim()), { status: 200, body: { id: 5 } })
+  const spans = await receiver.waitForSpans(4)
+  const server = checkTrace(t, spans)
+  t.equal(server.traceId, '4bf92f3577b34da6a3ce929d0e0e4736', 'the caller\'s trace continues')
+  t.equal(server.parentSpanId, '00f067aa0ba902b7')
+  t.equal(server.resource['service.name'], 'esm-fixture')
+  t.notOk(run.stderr.includes('O11yTracingWarning'), 'no warnings')
+})
+
+t.test('CommonJS app with --require @o11y/tracing/register, Fastify instrumented without registering the plugin', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const run = await runNode(['--require', '@o11y/tracing/register', 'test/fixtures/cjs-app.cjs'], {
+    OTEL_SERVICE_NAME: 'cjs-fixture',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl,
+    OTEL_TRACES_SAMPLER: 'sometimes'
+  })
+  t.equal(run.code, 0, run.stderr)
+  t.same(JSON.parse(run.stdout.trim()), { status: 200, body: { id: 6 } })
+  const server = checkTrace(t, await receiver.waitForSpans(4))
+  t.equal(server.parentSpanId, '', 'a new root trace')
+  t.equal(server.resource['service.name'], 'cjs-fixture')
+  const warnings = run.stderr.split('\n').filter((l) => l.includes('O11Y_ERR_TRACING_INVALID_ENV'))
+  t.equal(warnings.length, 1, 'a bad OTEL_TRACES_SAMPLER logs one warning')
+  t.match(warnings[0], /OTEL_TRACES_SAMPLER="sometimes" is not valid/)
+})
+
+t.test('OTEL_TRACES_EXPORTER=console prints the spans', async (t) => {
+  const run = await runNode(['--require', '@o11y/tracing/register', 'test/fixtures/cjs-app.cjs'], { OTEL_TRACES_EXPORTER: 'console' })
+  t.equal(run.code, 0, run.stderr)
+  t.match(run.stdout, "name: 'GET /api/orders/:id'")
+  t.match(run.stdout, "name: 'pg.query:SELECT test'")
+})
+
+t.test('OTEL_SDK_DISABLED=true: the app runs and nothing is exported', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const run = await runNode(['--import', '@o11y/tracing/register', 'test/fixtures/esm-app.mjs'], {
+    OTEL_SDK_DISABLED: 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url
+  })
+  t.equal(run.code, 0, run.stderr)
+  t.same(JSON.parse(run.stdout.trim()), { status: 200, body: { id: 5 } })
+  t.equal(receiver.requests.length, 0)
+})
