@@ -1,0 +1,216 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
+import { basename, join } from 'node:path'
+import YAML from 'yaml'
+import type { PrometheusHandle } from '@o11y/test-utils'
+import { PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO, readYaml, type DashboardJson, type DashboardVariable, type RuleGroup } from './repo'
+
+export const SERVICE_DIR = join(REPO, 'apps', 'order-service')
+export const SERVICE_ENTRY = join(SERVICE_DIR, 'dist', 'server.js')
+export const LOADGEN_ENTRY = join(SERVICE_DIR, 'dist', 'loadgen.js')
+
+/** Environment for child Node processes: none of tap's loaders, coverage or test settings. */
+export function childEnv (extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k === 'NODE_OPTIONS' || k === 'NODE_V8_COVERAGE' || k.startsWith('TAP') || k === '_TAPJS_PROCESSINFO_COVERAGE_') continue
+    if (k === 'DATABASE_URL' || k.startsWith('OTEL_') || k.startsWith('PG')) continue
+    env[k] = v
+  }
+  return { ...env, ...extra }
+}
+
+export interface ManagedProcess {
+  child: ChildProcess
+  output: () => string
+  exited: Promise<number | null>
+  stop: () => Promise<number | null>
+}
+
+export function startProcess (args: string[], cwd: string, env: NodeJS.ProcessEnv): ManagedProcess {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const keep = (c: Buffer): void => {
+    output += c.toString('utf8')
+    if (output.length > 400_000) output = output.slice(-200_000)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  return {
+    child,
+    output: () => output,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+        const code = await exited
+        clearTimeout(timer)
+        return code
+      }
+      return child.exitCode
+    }
+  }
+}
+
+/** An OTLP/HTTP endpoint that accepts and keeps every export request body (any encoding). */
+export async function startOtlpSink (): Promise<{ url: string, bodies: Buffer[], close: () => Promise<void> }> {
+  const bodies: Buffer[] = []
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks))
+      const json = String(req.headers['content-type'] ?? '').includes('json')
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '')
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+    }
+  }
+}
+
+/** True when the trace id (hex) was exported: raw 16 bytes in protobuf, or hex text in JSON. */
+export function traceExported (bodies: Buffer[], traceId: string): boolean {
+  const raw = Buffer.from(traceId, 'hex')
+  return bodies.some((b) => b.includes(raw) || b.includes(Buffer.from(traceId)))
+}
+
+/**
+ * The repository's scrape config for the order service, pointed at a local target with 1 s
+ * intervals, alerts to a local Alertmanager. The rule files are passed separately.
+ */
+export function prometheusTestConfig (target: string, alertmanager: string): string {
+  const config = YAML.parse(readFileSync(PROMETHEUS_CONFIG, 'utf8'))
+  const job = config.scrape_configs.find((s: { job_name: string }) => s.job_name === 'order-service')
+  if (!job) throw new Error('prometheus.yml has no order-service job')
+  job.static_configs = job.static_configs.map((sc: { labels?: Record<string, string> }) => ({ ...sc, targets: [target] }))
+  job.scrape_interval = '1s'
+  job.scrape_timeout = '1s'
+  return YAML.stringify({
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [alertmanager] }] }] },
+    scrape_configs: [job]
+  })
+}
+
+/**
+ * Test copies of rule files: every group evaluated each second, and ServiceDown's `for` shortened
+ * so that the test sees it fire within seconds. Expressions are untouched.
+ */
+export function writeTestRuleFiles (files: string[], dir: string): string[] {
+  return files.map((file) => {
+    const doc = YAML.parse(readFileSync(file, 'utf8')) as { groups: RuleGroup[] }
+    for (const group of doc.groups ?? []) {
+      group.interval = '1s'
+      for (const rule of group.rules) if (rule.alert === 'ServiceDown') rule.for = '2s'
+    }
+    const out = join(dir, basename(file))
+    writeFileSync(out, YAML.stringify(doc))
+    return out
+  })
+}
+
+/** Grafana's built-in variables, with the values a 5-minute dashboard over 1 s scrapes would get. */
+export const BUILTINS: Record<string, string> = {
+  __rate_interval: '1m',
+  __interval: '15s',
+  __interval_ms: '15000',
+  __range: '5m',
+  __range_s: '300',
+  __range_ms: '300000'
+}
+
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+export function substitute (expr: string, values: Record<string, string>): string {
+  const names = Object.keys(values).sort((a, b) => b.length - a.length)
+  let out = expr
+  for (const name of names) {
+    const value = values[name] as string
+    out = out
+      .split(`[[${name}]]`).join(value)
+      .replace(new RegExp(`\\$\\{${escapeRegex(name)}(?::[a-z]+)?\\}`, 'g'), () => value)
+      .replace(new RegExp(`\\$${escapeRegex(name)}(?![A-Za-z0-9_])`, 'g'), () => value)
+  }
+  return out
+}
+
+export function unresolved (expr: string): string[] {
+  return [...expr.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z_][A-Za-z0-9_]*)\]\]/g)].map((m) => m[1] ?? m[2] ?? '')
+}
+
+/**
+ * Resolves a dashboard's variables the way Grafana does with its defaults: query variables run
+ * their `label_values(...)` query against Prometheus; "All" (the default here) becomes the
+ * variable's allValue or the regex alternation of every value.
+ */
+export async function resolveVariables (dashboard: DashboardJson, prom: PrometheusHandle): Promise<{ values: Record<string, string>, problems: string[] }> {
+  const values: Record<string, string> = { ...BUILTINS }
+  const problems: string[] = []
+  for (const v of dashboard.templating?.list ?? []) {
+    const options = await variableOptions(v, values, prom).catch((err: Error) => {
+      problems.push(`variable ${v.name}: ${err.message}`)
+      return []
+    })
+    const current = v.current?.value
+    const currentList = Array.isArray(current) ? current : current === undefined ? [] : [current]
+    const wantsAll = currentList.includes('$__all') || (currentList.length === 0 && v.includeAll === true)
+    if (wantsAll) {
+      if (v.allValue) values[v.name] = v.allValue
+      else if (options.length > 0) values[v.name] = `(${options.map(escapeRegex).join('|')})`
+    } else if (currentList.length > 0 && !currentList.some((c) => c.includes('$'))) {
+      values[v.name] = currentList.length === 1 ? currentList[0] as string : `(${currentList.map(escapeRegex).join('|')})`
+    } else if (options.length > 0) {
+      values[v.name] = options[0] as string
+    }
+    if (v.type === 'query' && options.length === 0) problems.push(`variable ${v.name}: its query returned no values`)
+    if (values[v.name] === undefined) problems.push(`variable ${v.name}: no value to substitute`)
+  }
+  return { values, problems }
+}
+
+async function variableOptions (v: DashboardVariable, values: Record<string, string>, prom: PrometheusHandle): Promise<string[]> {
+  if (v.type === 'query') {
+    const raw = typeof v.query === 'string' ? v.query : v.query?.query ?? ''
+    const q = substitute(raw, values)
+    let m = /^\s*label_values\(\s*(.+)\s*,\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$/.exec(q)
+    if (m?.[1] && m[2]) return await labelValues(prom, `count by (${m[2]}) (${m[1]})`, m[2])
+    m = /^\s*label_values\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$/.exec(q)
+    if (m?.[1]) return await labelValues(prom, `count by (${m[1]}) ({${m[1]}!=""})`, m[1])
+    m = /^\s*query_result\((.+)\)\s*$/.exec(q)
+    if (m?.[1]) {
+      const res = await prom.query(m[1])
+      return (res.result as Array<{ metric: Record<string, string> }>).map((s) => JSON.stringify(s.metric))
+    }
+    throw new Error(`unsupported variable query ${q}`)
+  }
+  if (v.type === 'datasource') {
+    // The provisioned data sources of that plugin type (Grafana offers their names and uids).
+    const provisioned = readYaml<{ datasources: Array<{ uid: string, type: string }> }>(join(PROVISIONING_DIR, 'datasources', 'datasources.yml')).datasources
+    return provisioned.filter((d) => d.type === v.query).map((d) => d.uid)
+  }
+  if (v.type === 'custom' && typeof v.query === 'string') return v.query.split(',').map((s) => s.trim()).filter(Boolean)
+  if (v.type === 'constant' && typeof v.query === 'string') return [v.query]
+  return (v.options ?? []).map((o) => o.value)
+}
+
+async function labelValues (prom: PrometheusHandle, expr: string, label: string): Promise<string[]> {
+  const now = Date.now() / 1000
+  const res = await prom.queryRange(expr, now - 300, now, 5)
+  return [...new Set((res.result as Array<{ metric: Record<string, string> }>).map((s) => s.metric[label] ?? ''))].filter(Boolean).sort()
+}
+
+export function buildExists (): boolean {
+  return existsSync(SERVICE_ENTRY) && existsSync(LOADGEN_ENTRY) &&
+    existsSync(join(REPO, 'packages', 'tracing', 'dist')) && existsSync(join(REPO, 'packages', 'metrics', 'dist'))
+}
