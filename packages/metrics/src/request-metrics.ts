@@ -76,7 +76,6 @@ export class RequestMetrics {
     this.exemplars = opts.exemplars
     this.onOverflow = opts.onOverflow
     this.onLabelError = opts.onLabelError
-    const self = this
     if (this.otel) {
       const names = [OTEL_LABELS.method, OTEL_LABELS.route, OTEL_LABELS.statusCode, ...opts.labelNames, OTEL_LABELS.errorType]
       this.requests = new SeriesStore(names, opts.maxLabelSets, this.bounds.length)
@@ -84,7 +83,7 @@ export class RequestMetrics {
       this.requestMetricName = OTEL_METRIC_NAMES.requestDuration
       this.exceptionMetricName = OTEL_METRIC_NAMES.requestDuration
       this.metrics.push(histogramMetric(OTEL_METRIC_NAMES.requestDuration, 'Duration of HTTP server requests.', names, this.bounds, this.requests))
-      this.metrics.push(gaugeMetric(OTEL_METRIC_NAMES.activeRequests, 'Number of active HTTP server requests.', () => self.inFlight))
+      this.metrics.push(gaugeMetric(OTEL_METRIC_NAMES.activeRequests, 'Number of active HTTP server requests.', () => this.inFlight))
     } else {
       const names = [LABELS.method, LABELS.route, LABELS.statusCode, ...opts.labelNames]
       this.requests = new SeriesStore(names, opts.maxLabelSets, this.bounds.length)
@@ -94,7 +93,7 @@ export class RequestMetrics {
       this.metrics.push(counterMetric(METRIC_NAMES.requestsTotal, 'Total number of HTTP requests handled, by method, route template and status code.', names, this.requests))
       this.metrics.push(histogramMetric(METRIC_NAMES.requestDuration, 'Duration of HTTP requests in seconds, by method, route template and status code.', names, this.bounds, this.requests))
       this.metrics.push(counterMetric(METRIC_NAMES.exceptionsTotal, 'Total number of requests that raised an error, by method, route template and error class or code.', [LABELS.method, LABELS.route, LABELS.exception], this.exceptions))
-      this.metrics.push(gaugeMetric(METRIC_NAMES.inFlight, 'Number of HTTP requests being handled right now.', () => self.inFlight))
+      this.metrics.push(gaugeMetric(METRIC_NAMES.inFlight, 'Number of HTTP requests being handled right now.', () => this.inFlight))
     }
   }
 

@@ -37,7 +37,6 @@ export function addRuntimeMetrics (registry: Registry): string[] {
   }
   if (registry.getSingleMetric(METRIC_NAMES.eventLoopUtilization) === undefined) {
     let last: EventLoopUtilization = performance.eventLoopUtilization()
-    // eslint-disable-next-line no-new
     new Gauge({
       name: METRIC_NAMES.eventLoopUtilization,
       help: 'Event loop utilization (0..1) since the previous scrape of this registry.',

@@ -110,5 +110,5 @@ t.test('separate port: a port in use fails app.ready with the listen error', asy
   const second = Fastify()
   t.teardown(() => second.close())
   await second.register(o11yMetrics, { endpoint: { port, host: '127.0.0.1' } })
-  await t.rejects(second.ready(), { code: 'EADDRINUSE' })
+  await t.rejects(async () => { await second.ready() }, { code: 'EADDRINUSE' })
 })

@@ -53,9 +53,7 @@ t.test('runtimeMetrics: false leaves them out', async (t) => {
   t.match(text, /http_requests_in_flight 0/)
 })
 
-t.test('the scraped text passes promtool check metrics', async (t) => {
-  const tool = requireTool('promtool')
-  if (tool.skip !== false) return t.skip(tool.skip)
+t.test('the scraped text passes promtool check metrics', { skip: requireTool('promtool').skip }, async (t) => {
   const app = await buildApp(t, { labelNames: ['tenant'], labels: () => ({ tenant: 'a "quoted"\\ value\nwith newline' }) })
   app.get('/api/orders/:id', async () => 'ok')
   app.get('/boom', async () => { throw new Error('x') })

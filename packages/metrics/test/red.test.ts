@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { connect } from 'node:net'
 import Fastify from 'fastify'
 import t from 'tap'
-import { o11yMetrics } from '../src/index'
+import { exceptionName, o11yMetrics } from '../src/index'
 import { buildApp, find, logCapture, scrape } from './fixtures/helpers'
 
 t.test('records RED metrics with the route template, method and status code', async (t) => {
@@ -251,4 +252,43 @@ t.test('HEAD routes exposed by Fastify are recorded under their own method', asy
   await app.inject({ method: 'HEAD', url: '/page' })
   const { samples } = await scrape(app)
   t.same(find(samples, 'http_requests_total').map((s) => [s.labels.method, s.labels.route]), [['HEAD', '/page']])
+})
+
+t.test('a client that hangs up mid-request leaves the in-flight gauge at 0, never negative (real socket)', async (t) => {
+  const app = await buildApp(t)
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  let entered: () => void = () => {}
+  const started = new Promise<void>((resolve) => { entered = resolve })
+  app.get('/slow', async () => { entered(); await gate; return 'late' })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const socket = connect(port, '127.0.0.1')
+  socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n')
+  await started
+  t.equal(find((await scrape(app)).samples, 'http_requests_in_flight')[0]?.value, 1)
+  socket.destroy()
+  for (let i = 0; i < 100 && find((await scrape(app)).samples, 'http_requests_in_flight')[0]?.value !== 0; i++) await new Promise((r) => setTimeout(r, 10))
+  t.equal(find((await scrape(app)).samples, 'http_requests_in_flight')[0]?.value, 0, 'decremented on abort')
+  release()
+  await new Promise((r) => setTimeout(r, 50))
+  t.equal(find((await scrape(app)).samples, 'http_requests_in_flight')[0]?.value, 0, 'not decremented twice')
+})
+
+t.test('exceptionName: code, class name, name, or Error', async (t) => {
+  t.equal(exceptionName(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'ECONNRESET')
+  t.equal(exceptionName(new SyntaxError('x')), 'SyntaxError')
+  t.equal(exceptionName({ name: 'PlainObjectError' }), 'PlainObjectError')
+  t.equal(exceptionName(Object.create(null)), 'Error')
+  t.equal(exceptionName('a string'), 'Error')
+  t.equal(exceptionName(null), 'Error')
+  t.equal(exceptionName({ code: 'X'.repeat(100) }).length, 64)
+})
+
+t.test('a thrown non-Error value is counted as Error', async (t) => {
+  const app = await buildApp(t)
+  app.get('/str', async () => { throw 'just a string' as unknown as Error })
+  const res = await app.inject('/str')
+  t.equal(res.statusCode, 500)
+  t.same(find((await scrape(app)).samples, 'http_requests_exceptions_total').map((s) => s.labels.exception), ['Error'])
 })
