@@ -38,15 +38,17 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
 
   await app.register(o11yTracing)
   await app.register(o11yLogging)
-  await app.register(o11yMetrics, options.metrics)
+  await app.register(o11yMetrics, options.metrics ?? {})
 
+  // prom-client's own exemplars need an OpenMetrics registry, which @o11y/metrics does not use (it
+  // renders both formats itself, with exemplars on the request series): plain calls here.
   const ordersCreated = app.metrics.counter({ name: METRICS.ordersCreated, help: 'Orders created.', labelNames: [] })
   const paymentsProcessed = app.metrics.counter({ name: METRICS.paymentsProcessed, help: 'Payments charged, by outcome (succeeded, failed) and currency.', labelNames: ['status', 'currency'] })
   const orderValue = app.metrics.histogram({ name: METRICS.orderValue, help: 'Value of paid orders in cents of their currency.', labelNames: ['currency'], buckets: ORDER_VALUE_BUCKETS })
   const metrics: BusinessMetrics = {
     orderCreated: () => ordersCreated.inc(),
     paymentProcessed: (status, currency) => paymentsProcessed.inc({ status, currency }),
-    orderPaid: (order) => orderValue.observe({ labels: { currency: order.currency }, value: order.totalCents })
+    orderPaid: (order) => orderValue.observe({ currency: order.currency }, order.totalCents)
   }
 
   const provider = isProvider(options.payment)
@@ -95,5 +97,6 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   })
 
   await app.register(orderRoutes, { repo: createOrderRepository(db), provider, metrics })
-  return app
+  // Widened from Fastify<pino.Logger> to the default instance type callers and tests expect.
+  return app as unknown as FastifyInstance
 }

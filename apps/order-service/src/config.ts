@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { LEVELS, type Level } from '@o11y/logging'
 import { DEFAULT_DATA_DIR, ENV } from './constants.js'
 import { configError } from './errors.js'
 
@@ -16,7 +17,7 @@ export interface ServiceConfig {
   paymentLatencyMs: number
   paymentFailureRate: number
   shutdownGraceMs: number
-  logLevel: string
+  logLevel: Level
 }
 
 export const DEFAULTS = {
@@ -28,7 +29,7 @@ export const DEFAULTS = {
   paymentLatencyMs: 120,
   paymentFailureRate: 0.1,
   shutdownGraceMs: 10000,
-  logLevel: 'info'
+  logLevel: 'info' as Level
 } as const
 
 /** The app folder (apps/order-service), whether running from src/ or dist/. */
@@ -66,6 +67,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
   }
   const dbSchema = env[ENV.dbSchema] || DEFAULTS.dbSchema
   if (!IDENTIFIER.test(dbSchema)) throw configError(ENV.dbSchema, 'a lower-case SQL identifier', dbSchema)
+  const logLevel = (env[ENV.logLevel] || DEFAULTS.logLevel) as Level
+  if (!LEVELS.includes(logLevel)) throw configError(ENV.logLevel, `one of ${LEVELS.join(', ')}`, logLevel)
   const poolMax = env[ENV.dbPoolMax]
   return {
     port: integer(env, ENV.port, DEFAULTS.port, 0, 65535),
@@ -79,6 +82,6 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     paymentLatencyMs: integer(env, ENV.paymentLatency, DEFAULTS.paymentLatencyMs, 0, 60000),
     paymentFailureRate: ratio(env, ENV.paymentFailureRate, DEFAULTS.paymentFailureRate),
     shutdownGraceMs: integer(env, ENV.shutdownGrace, DEFAULTS.shutdownGraceMs, 0, 600000),
-    logLevel: env[ENV.logLevel] || DEFAULTS.logLevel
+    logLevel
   }
 }

@@ -96,7 +96,8 @@ async function shutdown (service: RunningService, graceMs: number, reason: strin
   await flushTelemetry?.().catch((err: unknown) => app.log.warn({ err }, 'flushing spans failed'))
   await embedded?.stop()
   app.log.info('shutdown complete')
-  await new Promise<void>((resolve) => app.log.flush?.(() => resolve()) ?? resolve())
+  const log = app.log as { flush?: (cb: (err?: Error) => void) => void }
+  await new Promise<void>((resolve) => (log.flush ? log.flush(() => resolve()) : resolve()))
 }
 
 export function banner (url: string, database: string): string {

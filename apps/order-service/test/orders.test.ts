@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
 import type { SimulatedProviderOptions } from '../src/orders/payment.js'
@@ -44,7 +45,7 @@ for (const target of targets) {
 
   t.test(`${target.name}: validation errors answer 400 with a clear message`, async (t) => {
     const { app } = await makeApp(t, target)
-    const cases: Array<[string, Parameters<typeof app.inject>[0], RegExp]> = [
+    const cases: Array<[string, InjectOptions, RegExp]> = [
       ['missing items', { method: 'POST', url: '/api/orders', payload: { customerId: 'c-1', currency: 'EUR' } }, /body must have required property 'items'/],
       ['unknown field', { method: 'POST', url: '/api/orders', payload: { ...sampleOrder(), coupon: 'FREE' } }, /body must NOT have additional properties/],
       ['unknown item field', { method: 'POST', url: '/api/orders', payload: { customerId: 'c', currency: 'EUR', items: [{ sku: 'A', quantity: 1, unitPriceCents: 1, color: 'red' }] } }, /body\/items\/0 must NOT have additional properties/],
