@@ -170,7 +170,9 @@ function parse (argv: string[]): { values: Values, positionals: string[] } {
     })
     return { values: values as Values, positionals }
   } catch (err) {
-    throw usageError(`${(err as Error).message.split('\n')[0] ?? 'bad arguments'} (see --help)`)
+    // parseArgs' first sentence names the problem; the rest is advice about `--`.
+    const first = (err as Error).message.split('\n')[0]?.split('. ')[0]?.replace(/\.$/, '') ?? 'bad arguments'
+    throw usageError(`${first} (see --help)`)
   }
 }
 

@@ -4,6 +4,11 @@ import { CATEGORIES } from '../constants'
 import type { Report } from '../types'
 import { plural, summarize } from './summary'
 
+/** One finding per line: control characters in messages (a route path can hold any) are shown escaped. */
+function oneLine (text: string): string {
+  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t')
+}
+
 export function formatStylish (report: Report): string {
   const s = summarize(report)
   const out: string[] = []
@@ -12,9 +17,9 @@ export function formatStylish (report: Report): string {
     if (f.file !== file) {
       if (file !== undefined) out.push('')
       file = f.file
-      out.push(f.file)
+      out.push(oneLine(f.file))
     }
-    out.push(`  ${`${f.line}:${f.column}`.padEnd(8)}${f.severity.padEnd(9)}${f.message}  ${f.ruleId}`)
+    out.push(`  ${`${f.line}:${f.column}`.padEnd(8)}${f.severity.padEnd(9)}${oneLine(f.message)}  ${f.ruleId}`)
     out.push(`  ${''.padEnd(17)}fix: ${f.fix}`)
   }
   if (report.findings.length > 0) out.push('')
