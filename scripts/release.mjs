@@ -5,6 +5,7 @@
 //   pnpm release --dry-run       everything except the upload (pnpm publish --dry-run)
 //   pnpm release --check-only    build and check, publish nothing (what CI runs on pull requests)
 //   pnpm release --skip-build    reuse dist/ (the e2e test builds through turbo first)
+//   pnpm release --skip-checks   publish without checking (only after a --check-only run)
 //   pnpm release --tag next      publish under a dist-tag other than `latest`
 //
 // The registry is never named here: pnpm resolves it like npm does, from `publishConfig.registry`,
@@ -32,13 +33,14 @@ async function main () {
       'dry-run': { type: 'boolean', default: false },
       'check-only': { type: 'boolean', default: false },
       'skip-build': { type: 'boolean', default: false },
+      'skip-checks': { type: 'boolean', default: false },
       tag: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     },
     strict: true
   })
   if (values.help) {
-    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 8).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
     return 0
   }
 
@@ -51,18 +53,20 @@ async function main () {
     run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', ...filters])
   }
 
-  const packDir = mkdtempSync(join(tmpdir(), 'o11y-release-'))
-  let problems
-  try {
-    problems = (await Promise.all(packages.map((pkg) => checkPackage(pkg, packDir)))).flat()
-  } finally {
-    rmSync(packDir, { recursive: true, force: true })
+  if (!values['skip-checks']) {
+    const packDir = mkdtempSync(join(tmpdir(), 'o11y-release-'))
+    let problems
+    try {
+      problems = (await Promise.all(packages.map((pkg) => checkPackage(pkg, packDir)))).flat()
+    } finally {
+      rmSync(packDir, { recursive: true, force: true })
+    }
+    if (problems.length > 0) {
+      for (const p of problems) process.stderr.write(`release: ${p}\n`)
+      return fail(`${problems.length} packaging problem(s); nothing was published`)
+    }
+    log(`checks passed for ${packages.length} package(s): publint, attw, tarball contents and ranges`)
   }
-  if (problems.length > 0) {
-    for (const p of problems) process.stderr.write(`release: ${p}\n`)
-    return fail(`${problems.length} packaging problem(s); nothing was published`)
-  }
-  log(`checks passed for ${packages.length} package(s): publint, attw, tarball contents and ranges`)
   if (values['check-only']) return 0
 
   const registry = resolveRegistry()

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
 import { cleanEnv, publicPackages, runCommand, startApp, startVerdaccio, strayFiles, waitFor, type App, type Registry } from '../src/index'
 
 const ROOT = resolve(__dirname, '../../..')
@@ -15,6 +16,7 @@ const ROUTE = '/api/orders/:id'
 const REQUESTS = 3
 const HEX32 = /^[0-9a-f]{32}$/
 const HEX16 = /^[0-9a-f]{16}$/
+const SPAN_KIND_SERVER = 2
 
 const baseEnv = cleanEnv(process.env)
 const packages = publicPackages(ROOT, baseEnv)
@@ -25,17 +27,17 @@ function upstreamRegistry (cwd: string): string {
   return /^https?:\/\//.test(value) ? value : 'https://registry.npmjs.org/'
 }
 
-interface Packument { versions: Record<string, { dist: { tarball: string, integrity: string }, [k: string]: any }>, 'dist-tags': Record<string, string> }
+interface Packument { versions: Record<string, { dist: { tarball: string, integrity: string }, [k: string]: any }> }
 
 async function packument (registry: Registry, name: string): Promise<Packument | undefined> {
   const res = await fetch(new URL(name.replace('/', '%2f'), registry.url))
   return res.ok ? await res.json() as Packument : undefined
 }
 
-t.test('tarballs built from the workspace hold dist, README, LICENSE and package.json only', async (t) => {
+t.test('npm pack of every public package holds dist, README, LICENSE and package.json only', async (t) => {
   t.ok(packages.length >= 4, `public packages found: ${packages.map((p) => p.name).join(', ')}`)
   // npm pack walks each package's node_modules (slow under pnpm): all packages at once.
-  const packs = await Promise.all(packages.map((pkg) => runCommand('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg.path, env: baseEnv, timeoutMs: 90_000 })))
+  const packs = await Promise.all(packages.map((pkg) => runCommand('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: pkg.path, env: baseEnv, timeoutMs: 120_000 })))
   for (const [i, pkg] of packages.entries()) {
     if (!t.equal(packs[i]!.code, 0, `${pkg.name}: npm pack --dry-run exits 0`)) continue
     const files = (JSON.parse(packs[i]!.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort()
@@ -46,12 +48,22 @@ t.test('tarballs built from the workspace hold dist, README, LICENSE and package
   }
 })
 
+t.test('pnpm release --check-only: publint, attw, tarball contents and ranges are clean', async (t) => {
+  const check = await runCommand('pnpm', ['release', '--skip-build', '--check-only'], { cwd: ROOT, env: baseEnv, timeoutMs: 180_000 })
+  if (!t.equal(check.code, 0, 'pnpm release --check-only exits 0')) t.comment(check.stdout + check.stderr)
+  for (const pkg of packages) {
+    t.match(check.stdout, `release: ${pkg.name}: publint clean`, `${pkg.name}: publint clean`)
+    t.match(check.stdout, `release: ${pkg.name}: attw clean`, `${pkg.name}: attw clean`)
+  }
+})
+
 t.test('publish to a private registry with pnpm release, consume with plain npm', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'o11y-release-e2e-'))
-  const running: { registry?: Registry, apps: App[] } = { apps: [] }
-  // Runs when the test ends, passed or failed: consumer apps, then the registry, then the files.
+  const running: { registry?: Registry, apps: App[], receivers: OtlpReceiver[] } = { apps: [], receivers: [] }
+  // Runs when the test ends, passed or failed: consumer apps, receivers, the registry, the files.
   t.teardown(async () => {
     for (const app of running.apps) await app.stop()
+    for (const receiver of running.receivers) await receiver.close()
     await running.registry?.stop()
     rmSync(work, { recursive: true, force: true })
   })
@@ -61,18 +73,19 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
   const host = new URL(registry.url).host
 
   // The release is pointed at the registry by configuration only: a user .npmrc, as CI writes it.
+  // (Checks ran in the test above; here the same command publishes.)
   const releaseRc = join(work, 'release.npmrc')
   writeFileSync(releaseRc, `@o11y:registry=${registry.url}\n//${host}/:_authToken=${token}\n`)
-  const release = await runCommand('pnpm', ['release', '--skip-build'], {
+  const release = await runCommand('pnpm', ['release', '--skip-build', '--skip-checks'], {
     cwd: ROOT,
     env: { ...baseEnv, npm_config_userconfig: releaseRc },
-    timeoutMs: 150_000
+    timeoutMs: 180_000
   })
   if (!t.equal(release.code, 0, 'pnpm release exits 0')) {
     t.comment(release.stdout + release.stderr)
     return
   }
-  t.match(release.stdout, new RegExp(`publishing to ${registry.url.replace(/[.]/g, '\\.')}`), 'release names the configured registry')
+  t.match(release.stdout, `release: publishing to ${registry.url}`, 'release names the configured registry')
 
   await t.test('the registry holds every public package with real ranges and clean tarballs', async (t) => {
     for (const pkg of packages) {
@@ -81,6 +94,8 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
       if (!t.ok(published, `${pkg.name}@${pkg.version} is on the registry`)) continue
       const ranges = JSON.stringify([published!.dependencies, published!.peerDependencies, published!.optionalDependencies, published!.devDependencies])
       t.notMatch(ranges, /workspace:|catalog:/, `${pkg.name}: no workspace: or catalog: ranges in the published manifest`)
+      if (published!.peerDependencies?.fastify !== undefined) t.equal(published!.peerDependencies.fastify, '^5.0.0', `${pkg.name}: fastify peer range`)
+      t.ok(published!.engines?.node, `${pkg.name}: engines.node declared`)
       const tgz = join(work, `${pkg.name.replace('/', '-')}.tgz`)
       writeFileSync(tgz, Buffer.from(await (await fetch(published!.dist.tarball)).arrayBuffer()))
       const entries = execFileSync('tar', ['-tzf', tgz], { encoding: 'utf8' }).trim().split('\n').map((e) => e.replace(/^package\//, ''))
@@ -97,7 +112,7 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
   const userRc = join(work, 'consumer-user.npmrc')
   writeFileSync(userRc, `cache=${join(work, 'npm-cache')}\naudit=false\nfund=false\nupdate-notifier=false\n`)
   const consumerEnv: NodeJS.ProcessEnv = { ...baseEnv, npm_config_userconfig: userRc }
-  const install = await runCommand('npm', ['install', ...CONSUMER_DEPS], { cwd: consumer, env: consumerEnv, timeoutMs: 150_000 })
+  const install = await runCommand('npm', ['install', ...CONSUMER_DEPS], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
   if (!t.equal(install.code, 0, `npm install ${CONSUMER_DEPS.join(' ')} exits 0`)) {
     t.comment(install.stdout + install.stderr + '\nverdaccio:\n' + registry.logs())
     return
@@ -118,18 +133,19 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
     await t.test(`${file} started with ${flag} @o11y/tracing/register`, async (t) => {
       copyFileSync(join(FIXTURES, file), join(consumer, file))
       const service = `consumer-${file.endsWith('.mjs') ? 'esm' : 'cjs'}`
+      const receiver = await startOtlpReceiver()
+      running.receivers.push(receiver)
       const app = await startApp(process.execPath, [flag, '@o11y/tracing/register', file], {
         cwd: consumer,
         env: {
           ...baseEnv,
           OTEL_SERVICE_NAME: service,
-          OTEL_TRACES_EXPORTER: 'console',
-          OTEL_METRICS_EXPORTER: 'none',
-          OTEL_LOGS_EXPORTER: 'none',
-          OTEL_BSP_SCHEDULE_DELAY: '100'
+          OTEL_TRACES_EXPORTER: 'otlp',
+          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl
         },
         readyPattern: /consumer listening on (\d+)/,
-        timeoutMs: 30_000
+        timeoutMs: 60_000
       })
       running.apps.push(app)
       const base = `http://127.0.0.1:${app.port}`
@@ -138,25 +154,30 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
         const res = await fetch(`${base}/api/orders/4${i}`)
         t.equal(res.status, 200, `GET /api/orders/4${i} answers 200`)
         const body = await res.json() as { id: string, db: number | null }
-        t.equal(body.id, `4${i}`)
+        t.equal(body.id, `4${i}`, 'the handler answered')
         if (process.env.DATABASE_URL) t.equal(body.db, 40 + i, 'the order id went through Postgres')
       }
 
       const scrape = await fetch(`${base}/metrics`)
       t.equal(scrape.status, 200, '/metrics answers 200')
       const text = await scrape.text()
-      t.match(text, metricLine('http_requests_total', { method: 'GET', route: ROUTE, status_code: '200' }, REQUESTS), 'RED counter by route template')
-      t.match(text, metricLine('http_request_duration_seconds_count', { method: 'GET', route: ROUTE, status_code: '200' }, REQUESTS), 'latency histogram by route template')
+      const red = { method: 'GET', route: ROUTE, status_code: '200' }
+      t.match(text, metricLine('http_requests_total', red, REQUESTS), 'RED counter by route template')
+      t.match(text, metricLine('http_request_duration_seconds_count', red, REQUESTS), 'latency histogram by route template')
       t.match(text, /^consumer_orders_served_total(\{\})? 3$/m, 'business counter from app.metrics')
       t.match(text, /^process_cpu_seconds_total /m, 'runtime metrics')
+      const open = await fetch(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+      const openText = await open.text()
+      const exemplarIds = [...openText.matchAll(/^http_request_duration_seconds_bucket\{[^}]*route="\/api\/orders\/:id"[^}]*\} \d+ # \{[^}]*trace_id="([0-9a-f]{32})"/gm)].map((m) => m[1]!)
+      t.ok(exemplarIds.length > 0, 'OpenMetrics scrape carries trace_id exemplars on the latency histogram')
+
+      await app.stop() // SIGTERM: the app closes Fastify, which flushes the spans
+      if (!t.equal(app.stderr().match(/Error|ERR_|Warning/g), null, 'nothing alarming on stderr')) t.comment(app.stderr())
 
       // Log lines: one "request completed" line per request and the handler's own line, both
       // carrying the request's trace id.
-      const requestLines = await waitFor(() => {
-        const lines = app.jsonLines().filter((l) => l.message === 'request completed' && l.route === ROUTE)
-        return lines.length >= REQUESTS ? lines : undefined
-      }, 10_000, 'request log lines').catch(() => [])
-      t.equal(requestLines.length, REQUESTS, `one request line per request\n${app.stdout()}`)
+      const requestLines = app.jsonLines().filter((l) => l.message === 'request completed' && l.route === ROUTE)
+      if (!t.equal(requestLines.length, REQUESTS, 'one request line per request')) t.comment(app.stdout())
       const traceIds = new Set<string>()
       for (const line of requestLines) {
         t.match(line, { level: 'INFO', method: 'GET', status_code: 200, trace_id: HEX32, span_id: HEX16 }, 'request line fields')
@@ -169,41 +190,53 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
         t.equal(line.logger, 'consumer', 'getLogger names the logger')
         t.ok(traceIds.has(String(line.trace_id)), 'handler line carries the trace id of its request')
       }
+      for (const id of exemplarIds) t.ok(traceIds.has(id), 'exemplar trace id is one of the requests\' traces')
 
-      // Spans: the console exporter prints each span object; the SERVER span is named by route.
+      // Spans, received over OTLP/HTTP by a real receiver.
       const spans = await waitFor(() => {
-        const found = consoleSpans(app.stdout())
-        const servers = found.filter((s) => s.name === `GET ${ROUTE}`)
-        return servers.length >= REQUESTS ? found : undefined
-      }, 15_000, 'exported spans').catch(() => consoleSpans(app.stdout()))
-      const serverSpans = spans.filter((s) => s.name === `GET ${ROUTE}`)
-      t.equal(serverSpans.length, REQUESTS, `one SERVER span per request\n${app.stdout()}`)
-      for (const span of serverSpans) t.ok(traceIds.has(span.traceId), 'SERVER span trace id matches the log line')
-      t.equal(spans.filter((s) => s.name === 'load_order' && traceIds.has(s.traceId)).length, REQUESTS, 'withSpan child span in each trace')
-
-      await app.stop()
-      t.equal(app.stderr().match(/Error|ERR_/g), null, `no errors on stderr\n${app.stderr()}`)
+        const got = receiver.spans()
+        return got.filter((s) => s.name === `GET ${ROUTE}`).length >= REQUESTS ? got : undefined
+      }, 15_000, 'SERVER spans').catch(() => receiver.spans())
+      const servers = spans.filter((s) => s.name === `GET ${ROUTE}` && s.kind === SPAN_KIND_SERVER)
+      if (!t.equal(servers.length, REQUESTS, `one SERVER span named "GET ${ROUTE}" per request`)) t.comment(`spans: ${spanNames(spans)}`)
+      for (const span of servers) {
+        t.ok(traceIds.has(span.traceId), 'SERVER span trace id matches a request log line')
+        t.equal(span.resource['service.name'], service, 'service.name from OTEL_SERVICE_NAME')
+      }
+      for (const traceId of traceIds) {
+        const inTrace = spans.filter((s) => s.traceId === traceId)
+        t.ok(inTrace.some((s) => s.name === 'load_order'), 'withSpan child span in the trace')
+        if (process.env.DATABASE_URL) {
+          const pgSpan = inTrace.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql')
+          if (!t.ok(pgSpan, 'pg query span in the trace')) t.comment(`spans: ${spanNames(inTrace)}`)
+        }
+      }
     })
   }
 
   await t.test('o11y-gate runs from the installed package', async (t) => {
-    const help = await runCommand('npx', ['o11y-gate', '--help'], { cwd: consumer, env: consumerEnv, timeoutMs: 30_000 })
+    const help = await runCommand('npx', ['o11y-gate', '--help'], { cwd: consumer, env: consumerEnv, timeoutMs: 60_000 })
     t.equal(help.code, 0, 'npx o11y-gate --help exits 0')
-    t.match(help.stdout, /o11y-gate/, 'help names the command')
+    t.match(help.stdout, /Usage: o11y-gate/, 'help shows the usage')
+
+    const clean = await runCommand('npx', ['o11y-gate', '--files', 'app.mjs', 'app.cjs'], { cwd: consumer, env: consumerEnv, timeoutMs: 60_000 })
+    if (!t.equal(clean.code, 0, 'the instrumented consumer apps pass the gate')) t.comment(clean.stdout + clean.stderr)
+    t.match(clean.stdout, /with tracing 2\/2/, 'both handlers were checked')
+
+    copyFileSync(join(FIXTURES, 'unobserved-routes.mjs'), join(consumer, 'unobserved-routes.mjs'))
+    const gate = await runCommand('npx', ['o11y-gate', '--files', 'unobserved-routes.mjs', '--format', 'json'], { cwd: consumer, env: consumerEnv, timeoutMs: 60_000 })
+    t.equal(gate.code, 1, 'an uninstrumented route fails the gate with exit code 1')
+    const report = JSON.parse(gate.stdout) as { findings: { ruleId: string, file: string, line: number }[] }
+    t.match(report.findings, [{ ruleId: 'route-instrumented', file: 'unobserved-routes.mjs', line: 3 }], 'the finding names the rule, file and line')
   })
 })
 
 function metricLine (name: string, labels: Record<string, string>, value: number): RegExp {
-  // Labels in any order, possibly among others; the value exactly.
+  // Labels in any order, possibly among others; the value exactly (an exemplar may follow).
   const lookaheads = Object.entries(labels).map(([k, v]) => `(?=[^}]*\\b${k}="${v.replace(/[/:]/g, (c) => `\\${c}`)}")`).join('')
-  return new RegExp(`^${name}\\{${lookaheads}[^}]*\\} ${value}(?: \\S+)?$`, 'm')
+  return new RegExp(`^${name}\\{${lookaheads}[^}]*\\} ${value}(?: .*)?$`, 'm')
 }
 
-/** Spans printed by OpenTelemetry's ConsoleSpanExporter (util.inspect of each span). */
-function consoleSpans (stdout: string): { traceId: string, name: string }[] {
-  const spans: { traceId: string, name: string }[] = []
-  for (const m of stdout.matchAll(/^\s*traceId: '([0-9a-f]{32})',[\s\S]*?^\s*name: '([^']*)'/gm)) {
-    spans.push({ traceId: m[1]!, name: m[2]! })
-  }
-  return spans
+function spanNames (spans: ReceivedSpan[]): string {
+  return spans.map((s) => s.name).join(', ')
 }
