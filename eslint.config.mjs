@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.tap/**', '**/fixtures/**', 'deploy/grafana/dashboards/**']
+    ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '**/.tap/**', '**/tap-snapshots/**', '**/fixtures/**', 'deploy/grafana/dashboards/**']
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
