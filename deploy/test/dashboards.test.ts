@@ -2,8 +2,11 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { dashboards, renderDashboard, generate, DASHBOARDS_DIR as GENERATOR_DIR, DATASOURCE_UID, METRIC, RECORDED } from '../src/index'
-import { DASHBOARDS_DIR, allPanels, type DashboardJson } from './lib/repo'
+import {
+  dashboards, renderDashboard, generate, orderServiceDashboard, ORDER_SERVICE_DASHBOARD_UID,
+  DASHBOARDS_DIR as GENERATOR_DIR, DATASOURCE_UID, LABEL, METRIC, RECORDED
+} from '../src/index'
+import { DASHBOARDS_DIR, PROVISIONING_DIR, allPanels, readYaml, recordingRules, type DashboardJson } from './lib/repo'
 
 t.test('the checked-in dashboard JSON is exactly what the code generates', async (t) => {
   t.equal(GENERATOR_DIR, DASHBOARDS_DIR)
@@ -53,4 +56,14 @@ t.test('the service dashboard has the panels and variables the issue asks for', 
       t.match(target.expr, /service=~"\$service"/, `${p.title}: filtered by the service variable`)
     }
   }
+})
+
+t.test('the names in src/constants.ts match the recording rules and the provisioning', async (t) => {
+  const records = new Set(recordingRules().map((r) => r.record))
+  for (const [key, name] of Object.entries(RECORDED)) t.ok(records.has(name), `RECORDED.${key} (${name}) is a recording rule`)
+  const ds = readYaml<{ datasources: Array<{ uid: string, type: string }> }>(join(PROVISIONING_DIR, 'datasources', 'datasources.yml')).datasources
+  t.same(ds.map((d) => d.uid).sort(), Object.values(DATASOURCE_UID).sort())
+  t.equal(orderServiceDashboard().uid, ORDER_SERVICE_DASHBOARD_UID)
+  const text = readFileSync(join(DASHBOARDS_DIR, 'o11y-service.json'), 'utf8')
+  for (const label of [LABEL.service, LABEL.route, LABEL.statusCode, LABEL.exception, LABEL.paymentStatus]) t.match(text, `by (${label})`)
 })
