@@ -6,7 +6,9 @@ export const ERROR_CODES = {
   git: 'O11Y_ERR_GATE_GIT',
   baseline: 'O11Y_ERR_GATE_BASELINE',
   output: 'O11Y_ERR_GATE_OUTPUT',
-  read: 'O11Y_ERR_GATE_READ'
+  read: 'O11Y_ERR_GATE_READ',
+  /** Not thrown: reported when something unexpected fails (a bug in o11y-gate). */
+  internal: 'O11Y_ERR_GATE_INTERNAL'
 } as const
 
 export type GateErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]

@@ -11,7 +11,7 @@ import { loadConfig, Settings } from './config'
 import {
   CLI_FLAGS, EXIT_CODES, FORMATS, GENERATED_MARKERS, SOURCE_EXTENSIONS, TOOL_NAME, type FormatName
 } from './constants'
-import { GateError, outputError, readError, usageError } from './errors'
+import { ERROR_CODES, GateError, outputError, readError, usageError } from './errors'
 import { changesSince, defaultBase, intersects, mergeBase, repoRoot, shortSha, stagedChanges, stagedContent, type ChangedLines } from './git'
 import { render } from './reporters/index'
 import type { Finding, HandlerCoverage, Report, RunIO, RunResult } from './types'
@@ -192,7 +192,7 @@ export function run (argv: string[], io: RunIO = {}): RunResult {
     // o11y-gate-ignore error-observed: reported on stderr with exit code 2; a CLI has no logger or span
     const e = err instanceof Error ? err : new Error(String(err))
     stderr.write(`${TOOL_NAME}: internal error: ${e.message}${debug ? `\n${e.stack ?? ''}` : ' (run with --debug for the stack trace)'}\n`)
-    return { exitCode: EXIT_CODES.usage, error: { code: 'O11Y_ERR_GATE_INTERNAL', message: e.message } }
+    return { exitCode: EXIT_CODES.usage, error: { code: ERROR_CODES.internal, message: e.message } }
   }
 }
 
@@ -236,7 +236,7 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
     }
     what = mode === 'all' ? `all files under ${paths.join(', ')}` : 'the given files'
   } else {
-    if (top === undefined) throw new GateError('O11Y_ERR_GATE_GIT', `${cwd} is not inside a git repository (use --all or --files outside one)`)
+    if (top === undefined) throw new GateError(ERROR_CODES.git, `${cwd} is not inside a git repository (use --all or --files outside one)`)
     if (mode === 'staged') {
       changes = stagedChanges(top)
       what = 'lines staged in the index'
