@@ -261,7 +261,7 @@ t.test('invalid plugin options throw a coded error at registration', async (t) =
   for (const opts of [{ ignoreRoutes: 'metrics' }, { hookSpans: 'yes' }, { lifecycleSpans: 1 }]) {
     const app = Fastify()
     app.register(o11yTracing, opts as any)
-    await t.rejects(app.ready(), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
+    await t.rejects(async () => { await app.ready() }, { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
     await app.close()
   }
 })

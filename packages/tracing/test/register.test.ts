@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { startOtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
@@ -21,7 +21,7 @@ function runNode (args: string[], env: Record<string, string>): Promise<Run> {
   })
 }
 
-function checkTrace (t: Tap.Test, spans: ReceivedSpan[]): ReceivedSpan {
+function checkTrace (t: Test, spans: ReceivedSpan[]): ReceivedSpan {
   const find = (name: string): ReceivedSpan => {
     const span = spans.find((s) => s.name === name)
     if (span === undefined) throw new Error(`no ${name} in ${spans.map((s) => s.name).join(', ')}`)
