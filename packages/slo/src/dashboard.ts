@@ -1,0 +1,213 @@
+import { BURN_TIERS, METRICS, RECORDS, SLO_LABELS } from './constants'
+import type { Spec } from './spec'
+
+/** The subset of Grafana's dashboard JSON model (schemaVersion 39) the error-budget dashboard uses. */
+export interface DataSourceRef { type: 'prometheus', uid: string }
+export interface Target { refId: string, expr: string, legendFormat: string, instant?: boolean, range?: boolean }
+export interface Threshold { color: string, value: number | null }
+export interface Panel {
+  id: number
+  type: 'stat' | 'timeseries' | 'text'
+  title: string
+  description?: string
+  gridPos: { x: number, y: number, w: number, h: number }
+  datasource?: DataSourceRef
+  targets?: Target[]
+  options?: Record<string, unknown>
+  fieldConfig?: {
+    defaults: {
+      unit?: string
+      decimals?: number
+      min?: number
+      thresholds?: { mode: 'absolute', steps: Threshold[] }
+      custom?: Record<string, unknown>
+    }
+    overrides: unknown[]
+  }
+}
+export interface Variable {
+  name: string
+  label: string
+  type: 'datasource' | 'query'
+  query: string | { query: string, refId: string }
+  datasource?: DataSourceRef
+  refresh?: number
+  includeAll?: boolean
+  allValue?: string
+  current: Record<string, unknown>
+  options: unknown[]
+  hide: number
+  sort?: number
+}
+export interface Dashboard {
+  uid: string
+  title: string
+  description: string
+  tags: string[]
+  timezone: string
+  editable: boolean
+  schemaVersion: number
+  version: number
+  refresh: string
+  time: { from: string, to: string }
+  templating: { list: Variable[] }
+  annotations: { list: unknown[] }
+  panels: Panel[]
+}
+
+const DS: DataSourceRef = { type: 'prometheus', uid: '${datasource}' }
+
+/**
+ * Panel queries use only the `service` and `route` variables. Service-wide SLOs have no route label:
+ * `route=~"$route|"` keeps them on screen when one route is picked, next to that route's own SLOs.
+ */
+const SEL = `{${SLO_LABELS.service}="$service",${SLO_LABELS.route}=~"$route|"}`
+
+function sel (record: string): string {
+  return record + SEL
+}
+
+function burnRate (window: string): string {
+  return `${sel(RECORDS.errorRatio(window))} / ${sel(RECORDS.errorBudget)}`
+}
+
+function percentThresholds (steps: Threshold[]): { mode: 'absolute', steps: Threshold[] } {
+  return { mode: 'absolute', steps }
+}
+
+function statPanel (id: number, title: string, description: string, gridPos: Panel['gridPos'], expr: string, unit: string, decimals: number, steps: Threshold[]): Panel {
+  return {
+    id,
+    type: 'stat',
+    title,
+    description,
+    gridPos,
+    datasource: DS,
+    targets: [{ refId: 'A', expr, legendFormat: '{{slo}}', instant: true, range: false }],
+    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'background', graphMode: 'none', textMode: 'value_and_name', orientation: 'horizontal' },
+    fieldConfig: { defaults: { unit, decimals, thresholds: percentThresholds(steps) }, overrides: [] }
+  }
+}
+
+function burnPanel (id: number, kind: 'page' | 'ticket', gridPos: Panel['gridPos']): Panel {
+  const tiers = BURN_TIERS.filter((tier) => tier.kind === kind)
+  const windows = tiers.flatMap((tier) => [tier.longWindow, tier.shortWindow])
+  const words = tiers.map((tier) => `${tier.burnRate}x over ${tier.longWindow} and ${tier.shortWindow}`).join(', or ')
+  const steps: Threshold[] = [{ color: 'green', value: null }]
+  for (const tier of [...tiers].reverse()) steps.push({ color: kind === 'page' ? 'red' : 'orange', value: tier.burnRate })
+  return {
+    id,
+    type: 'timeseries',
+    title: `Burn rate, ${kind} windows (${windows.join(', ')})`,
+    description: `Error ratio divided by the error budget: 1 spends the budget exactly over the SLO window. A ${kind} fires when both windows of a pair are above its line: ${words}.`,
+    gridPos,
+    datasource: DS,
+    targets: windows.map((window, i) => ({ refId: String.fromCharCode(65 + i), expr: burnRate(window), legendFormat: `{{slo}} ${window}` })),
+    options: { legend: { displayMode: 'table', placement: 'bottom', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } },
+    fieldConfig: {
+      defaults: {
+        unit: 'x',
+        decimals: 2,
+        min: 0,
+        thresholds: percentThresholds(steps),
+        custom: { thresholdsStyle: { mode: 'line+area' }, lineWidth: 1, fillOpacity: 0 }
+      },
+      overrides: []
+    }
+  }
+}
+
+/**
+ * The error-budget dashboard of a spec: objectives, SLI and remaining budget over the window,
+ * and the burn rate per alert window. Plain JSON from typed objects, checked in under deploy/.
+ */
+export function buildDashboard (spec: Spec): Dashboard {
+  const w = spec.window
+  const panels: Panel[] = [
+    {
+      id: 1,
+      type: 'text',
+      title: 'How to read this dashboard',
+      gridPos: { x: 0, y: 0, w: 24, h: 3 },
+      options: {
+        mode: 'markdown',
+        content: `Generated by o11y-slo from the ${spec.service} SLO spec (window ${w}). ` +
+          `**Budget remaining** 100% means no errors in the last ${w}; 0% means the budget is spent; below 0 the objective is missed. ` +
+          '**Burn rate** 1 spends the budget exactly over the window; pages fire at 14.4x (1h and 5m) and 6x (6h and 30m), tickets at 3x (1d and 2h) and 1x (3d and 6h). ' +
+          'See docs/slo.md.'
+      }
+    },
+    statPanel(2, 'Objective', 'Target share of good requests per SLO.', { x: 0, y: 3, w: 8, h: 6 },
+      sel(RECORDS.objective), 'percentunit', 3, [{ color: 'blue', value: null }]),
+    statPanel(3, `SLI over ${w}`, `Share of good requests over the last ${w}; compare with the objective.`, { x: 8, y: 3, w: 8, h: 6 },
+      `1 - ${sel(RECORDS.errorRatio(w))}`, 'percentunit', 3, [{ color: 'red', value: null }, { color: 'green', value: 0 }]),
+    statPanel(4, `Error budget remaining (${w})`, `1 - (error ratio over ${w} / error budget). Below 0 the objective is missed.`, { x: 16, y: 3, w: 8, h: 6 },
+      sel(RECORDS.budgetRemaining), 'percentunit', 1, [{ color: 'red', value: null }, { color: 'orange', value: 0 }, { color: 'green', value: 0.25 }]),
+    {
+      id: 5,
+      type: 'timeseries',
+      title: `Error budget remaining over time (${w} window)`,
+      description: 'A steady slope down is normal spending; a cliff is an incident. Each point looks back over the whole window.',
+      gridPos: { x: 0, y: 9, w: 24, h: 8 },
+      datasource: DS,
+      targets: [{ refId: 'A', expr: sel(RECORDS.budgetRemaining), legendFormat: '{{slo}}' }],
+      options: { legend: { displayMode: 'table', placement: 'right', calcs: ['lastNotNull', 'min'] }, tooltip: { mode: 'multi', sort: 'none' } },
+      fieldConfig: {
+        defaults: {
+          unit: 'percentunit',
+          decimals: 1,
+          thresholds: percentThresholds([{ color: 'red', value: null }, { color: 'transparent', value: 0 }]),
+          custom: { thresholdsStyle: { mode: 'area' }, lineWidth: 2, fillOpacity: 10 }
+        },
+        overrides: []
+      }
+    },
+    burnPanel(6, 'page', { x: 0, y: 17, w: 12, h: 9 }),
+    burnPanel(7, 'ticket', { x: 12, y: 17, w: 12, h: 9 })
+  ]
+  return {
+    uid: `slo-${spec.service}`.slice(0, 40),
+    title: `SLO: ${spec.service}`,
+    description: `Error budgets and burn rates of the ${spec.service} SLOs, generated by o11y-slo.`,
+    tags: ['o11y', 'slo', spec.service],
+    timezone: 'browser',
+    editable: false,
+    schemaVersion: 39,
+    version: 1,
+    refresh: '1m',
+    time: { from: 'now-7d', to: 'now' },
+    templating: {
+      list: [
+        { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', current: {}, options: [], hide: 0 },
+        {
+          name: 'service',
+          label: 'Service',
+          type: 'query',
+          datasource: DS,
+          query: { query: `label_values(${RECORDS.objective}, ${SLO_LABELS.service})`, refId: 'service' },
+          refresh: 1,
+          current: { text: spec.service, value: spec.service },
+          options: [],
+          hide: 0,
+          sort: 1
+        },
+        {
+          name: 'route',
+          label: 'Route',
+          type: 'query',
+          datasource: DS,
+          query: { query: `label_values(${METRICS.requests}{${SLO_LABELS.service}="$service"}, ${SLO_LABELS.route})`, refId: 'route' },
+          refresh: 2,
+          includeAll: true,
+          allValue: '.*',
+          current: { text: 'All', value: '$__all' },
+          options: [],
+          hide: 0,
+          sort: 1
+        }
+      ]
+    },
+    annotations: { list: [] },
+    panels
+  }
+}
