@@ -253,7 +253,13 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
       if (hasSourceExtension(abs)) candidates.push(abs)
     }
   }
-  candidates = [...new Set(candidates)].filter((abs) => hasSourceExtension(abs) && settings.isIncluded(abs)).sort()
+  const unique = [...new Set(candidates)]
+  candidates = unique.filter((abs) => hasSourceExtension(abs) && settings.isIncluded(abs)).sort()
+  if (mode === 'files' && candidates.length < unique.length) {
+    // Files named explicitly but left out are worth a word: the user expected them checked.
+    const skipped = unique.filter((abs) => !candidates.includes(abs)).map((abs) => toPosix(relative(cwd, abs))).sort()
+    stderr.write(`${TOOL_NAME}: skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that the configuration excludes or that are not sources: ${skipped.join(', ')}\n`)
+  }
 
   const registrations = new Map<string, Registrations>()
   const registrationsOf = (abs: string): { reg: Registrations, name: string } => {

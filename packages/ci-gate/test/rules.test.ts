@@ -1,6 +1,8 @@
 import t from 'tap'
-import { analyzeFile } from '../src/analyzer'
-import { analyze, fixture, hits, lineOf } from './helpers'
+import { join } from 'node:path'
+import { analyzeFile, scanRegistrations } from '../src/analyzer'
+import { loadConfig } from '../src/config'
+import { analyze, fixture, hits, lineOf, runCapture, tempDir } from './helpers'
 
 t.test('route-instrumented', async (t) => {
   t.test('positive: handlers that do work without instrumentation, in every registration form', async (t) => {
@@ -155,4 +157,57 @@ t.test('fingerprints do not depend on line numbers', async (t) => {
   t.same(b.findings.map((f) => f.fingerprint), a.findings.map((f) => f.fingerprint))
   t.same(b.findings.map((f) => f.line), a.findings.map((f) => f.line + 2))
   t.equal(new Set(a.findings.map((f) => f.fingerprint)).size, a.findings.length, 'unique per finding')
+})
+
+t.test('plugins-registered across a project: registrations in other files count, comments, strings and tests do not', async (t) => {
+  const app = [
+    "import Fastify from 'fastify'",
+    "import { routes } from './routes.js'",
+    'export function build () {',
+    '  const app = Fastify()',
+    '  app.register(routes)',
+    '  return app',
+    '}',
+    ''
+  ].join('\n')
+  const plugins = [
+    "import o11yMetrics from '@o11y/metrics'",
+    "const { o11yTracing } = require('@o11y/tracing')",
+    "import { fastifyLoggerOptions } from '@o11y/logging'",
+    'export const loggerOptions = fastifyLoggerOptions()',
+    'export async function observability (app: any) {',
+    '  await app.register(o11yMetrics)',
+    '  await app.register(o11yTracing)',
+    '}',
+    ''
+  ].join('\n')
+  const trap = [
+    "import o11yMetrics from '@o11y/metrics'",
+    '// app.register(o11yTracing)',
+    "const s = 'app.register(o11yLogging)'",
+    'export async function only (app: any) { await app.register(o11yMetrics); return s }',
+    ''
+  ].join('\n')
+  t.same(scanRegistrations('trap.ts', trap), { metrics: true, tracing: false, logging: false })
+  t.same(scanRegistrations('plugins.ts', plugins), { metrics: true, tracing: true, logging: true })
+  t.same(scanRegistrations('inline.cjs', "module.exports = (app) => { app.register(require('@o11y/tracing')); app.register(import('@o11y/logging')) }"),
+    { metrics: false, tracing: true, logging: true })
+
+  const good = tempDir(t, { 'package.json': '{}', 'src/app.ts': app, 'src/plugins.ts': plugins })
+  t.equal(runCapture(['--all'], good).exitCode, 0)
+  const bad = tempDir(t, { 'package.json': '{}', 'src/app.ts': app, 'src/trap.ts': trap, 'test/setup.ts': plugins, 'src/plugins.test.ts': plugins })
+  const r = runCapture(['--all', '--format', 'json'], bad)
+  t.same(JSON.parse(r.stdout).findings.map((f: { file: string, message: string }) => `${f.file}: ${f.message}`), [
+    'src/app.ts: this file creates a Fastify app with routes but its project (.) never registers @o11y/tracing, the @o11y/logging logger'
+  ])
+  // a nested package is its own project
+  const mono = tempDir(t, { 'package.json': '{}', 'src/plugins.ts': plugins, 'apps/api/package.json': '{}', 'apps/api/src/app.ts': app })
+  t.same(JSON.parse(runCapture(['--all', '--format', 'json'], mono).stdout).findings.map((f: { message: string }) => f.message),
+    ['this file creates a Fastify app with routes but its project (apps/api) never registers @o11y/metrics, @o11y/tracing, the @o11y/logging logger'])
+})
+
+t.test('the repository\'s own .o11y-gate.json is valid', async (t) => {
+  const root = join(__dirname, '..', '..', '..')
+  const loaded = loadConfig(root, '.o11y-gate.json', root)
+  t.ok(loaded.config.exclude?.includes('packages/test-utils/**'))
 })
