@@ -1,8 +1,9 @@
 import t from 'tap'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { analyzeFile, scanRegistrations } from '../src/analyzer'
 import { loadConfig } from '../src/config'
-import { analyze, fixture, hits, lineOf, runCapture, tempDir } from './helpers'
+import { FIXTURES, analyze, fixture, hits, lineOf, runCapture, tempDir } from './helpers'
 
 t.test('route-instrumented', async (t) => {
   t.test('positive: handlers that do work without instrumentation, in every registration form', async (t) => {
@@ -210,4 +211,33 @@ t.test('the repository\'s own .o11y-gate.json is valid', async (t) => {
   const root = join(__dirname, '..', '..', '..')
   const loaded = loadConfig(root, '.o11y-gate.json', root)
   t.ok(loaded.config.exclude?.includes('packages/test-utils/**'))
+})
+
+t.test('plugins-registered can be suppressed on the line that creates the app', async (t) => {
+  const text = fixture('plugins.ts').replace('  const app = Fastify()', '  // o11y-gate-ignore plugins-registered: a throwaway app for the schema dump\n  const app = Fastify()')
+  const r = analyzeFile({
+    file: 'plugins.ts',
+    text,
+    rules: { severity: () => 'error', requiredCategories: 'any' },
+    projectRegistrations: { metrics: false, tracing: false, logging: false }
+  })
+  t.same(hits(r), [])
+  t.equal(r.suppressed, 1)
+})
+
+t.test('baseline: one finding of every rule is accepted, and stays accepted when the code moves', async (t) => {
+  const dir = tempDir(t)
+  cpSync(join(FIXTURES, 'project'), dir, { recursive: true })
+  const before = runCapture(['--all', '--format', 'json', '--write-baseline', 'baseline.json'], dir)
+  t.equal(before.exitCode, 0)
+  const rules = new Set(JSON.parse(before.stdout).findings.map((f: { ruleId: string }) => f.ruleId))
+  t.same([...rules].sort(), ['error-observed', 'label-cardinality', 'no-console', 'opt-out-justified', 'plugins-registered', 'route-instrumented'])
+  for (const file of ['src/app.ts', 'src/routes/orders.ts', 'src/odd,name:file.ts']) {
+    const path = join(dir, file)
+    writeFileSync(path, '// a licence header\n// that moves everything down\n\n' + readFileSync(path, 'utf8'))
+  }
+  const after = runCapture(['--all', '--format', 'json', '--baseline', 'baseline.json'], dir)
+  t.equal(after.exitCode, 0)
+  t.same(JSON.parse(after.stdout).findings, [])
+  t.equal(JSON.parse(after.stdout).summary.baselined, 7)
 })
