@@ -50,3 +50,15 @@ export const LABEL = {
   exception: 'exception',
   paymentStatus: 'status'
 } as const
+
+/** Thresholds of deploy/prometheus/rules/alerts.yml, drawn on the dashboard's alert-signal stats. */
+export const ALERT_THRESHOLD = {
+  /** High5xxErrorRate: share of 5xx responses. */
+  errorRatio5xx: 0.05,
+  /** HighRequestLatency: p95 in seconds. */
+  latencyP95Seconds: 2,
+  /** ExceptionSpike: exceptions per second. */
+  exceptionsPerSecond: 1,
+  /** EventLoopLagHigh: p99 lag in seconds. */
+  eventLoopLagP99Seconds: 0.25
+} as const

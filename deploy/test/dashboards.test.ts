@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
   dashboards, renderDashboard, generate, orderServiceDashboard, ORDER_SERVICE_DASHBOARD_UID,
-  DASHBOARDS_DIR as GENERATOR_DIR, DATASOURCE_UID, LABEL, METRIC, RECORDED
+  DASHBOARDS_DIR as GENERATOR_DIR, ALERT_THRESHOLD, DATASOURCE_UID, LABEL, METRIC, RECORDED
 } from '../src/index'
-import { DASHBOARDS_DIR, PROVISIONING_DIR, allPanels, readYaml, recordingRules, type DashboardJson } from './lib/repo'
+import { DASHBOARDS_DIR, PROVISIONING_DIR, alertRules, allPanels, readYaml, recordingRules, type DashboardJson } from './lib/repo'
 
 t.test('the checked-in dashboard JSON is exactly what the code generates', async (t) => {
   t.equal(GENERATOR_DIR, DASHBOARDS_DIR)
@@ -66,4 +66,23 @@ t.test('the names in src/constants.ts match the recording rules and the provisio
   t.equal(orderServiceDashboard().uid, ORDER_SERVICE_DASHBOARD_UID)
   const text = readFileSync(join(DASHBOARDS_DIR, 'o11y-service.json'), 'utf8')
   for (const label of [LABEL.service, LABEL.route, LABEL.statusCode, LABEL.exception, LABEL.paymentStatus]) t.match(text, `by (${label})`)
+})
+
+t.test('the alert-signal stats read the recordings and thresholds the alerts use', async (t) => {
+  const expr = (name: string): string => (alertRules().find((a) => a.alert === name)?.expr ?? '').trim()
+  t.equal(expr('High5xxErrorRate'), `${RECORDED.requests5xxRatio} > ${ALERT_THRESHOLD.errorRatio5xx}`)
+  t.equal(expr('HighRequestLatency'), `${RECORDED.durationP95} > ${ALERT_THRESHOLD.latencyP95Seconds}`)
+  t.equal(expr('ExceptionSpike'), `${RECORDED.exceptions} > ${ALERT_THRESHOLD.exceptionsPerSecond}`)
+  t.equal(expr('EventLoopLagHigh'), `${RECORDED.eventLoopLagP99Max} > ${ALERT_THRESHOLD.eventLoopLagP99Seconds}`)
+  t.match(expr('AbnormalRequestRate'), RECORDED.requestsDailyAverage)
+  const d = JSON.parse(renderDashboard(orderServiceDashboard())) as DashboardJson & { panels: Array<{ fieldConfig?: any }> }
+  const stats = d.panels.filter((p) => p.type === 'stat') as Array<DashboardJson['panels'][number] & { fieldConfig?: any }>
+  const redFrom = (recording: string): number | undefined => {
+    const p = stats.find((s) => s.targets?.[0]?.expr.startsWith(`${recording}{`))
+    return p?.fieldConfig?.defaults?.thresholds?.steps?.find((s: { color: string }) => s.color === 'red')?.value
+  }
+  t.equal(redFrom(RECORDED.requests5xxRatio), ALERT_THRESHOLD.errorRatio5xx)
+  t.equal(redFrom(RECORDED.durationP95), ALERT_THRESHOLD.latencyP95Seconds)
+  t.equal(redFrom(RECORDED.exceptions), ALERT_THRESHOLD.exceptionsPerSecond)
+  t.equal(redFrom(RECORDED.eventLoopLagP99Max), ALERT_THRESHOLD.eventLoopLagP99Seconds)
 })

@@ -1,6 +1,7 @@
 import * as common from '@grafana/grafana-foundation-sdk/common'
 import {
-  DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, VariableRefresh, VariableSort,
+  DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode,
+  VariableRefresh, VariableSort,
   type Dashboard
 } from '@grafana/grafana-foundation-sdk/dashboard'
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
@@ -8,7 +9,8 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap'
 import * as piechart from '@grafana/grafana-foundation-sdk/piechart'
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge'
-import { DATASOURCE_UID, LABEL, METRIC, RECORDED } from '../constants'
+import * as stat from '@grafana/grafana-foundation-sdk/stat'
+import { ALERT_THRESHOLD, DATASOURCE_UID, LABEL, METRIC, RECORDED } from '../constants'
 
 export const ORDER_SERVICE_DASHBOARD_UID = 'o11y-service'
 
@@ -41,6 +43,26 @@ function series (title: string, unit: string, description: string): timeseries.P
     .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
     .span(12)
     .height(8)
+}
+
+/**
+ * One number per service, read from the same recording rule the alert evaluates, coloured red
+ * from the alert's threshold on (whole service: the route variable does not apply).
+ */
+function alertSignal (title: string, unit: string, expr: string, threshold: number | undefined, description: string): stat.PanelBuilder {
+  const steps = [{ value: null, color: 'green' }, ...(threshold === undefined ? [] : [{ value: threshold, color: 'red' }])]
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(prometheus)
+    .unit(unit)
+    .thresholds(new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps))
+    .colorMode(common.BigValueColorMode.Background)
+    .graphMode(common.BigValueGraphMode.Area)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .withTarget(query(`${expr}{${byService}}`, '{{service}}'))
+    .span(4)
+    .height(4)
 }
 
 const requestRate = (sum: string): string =>
@@ -90,6 +112,20 @@ export function orderServiceDashboard (): Dashboard {
       .current(ALL)
       // Any route of the selected services, rather than a long alternation of every template.
       .allValue('.+'))
+
+    .withRow(new RowBuilder('Alert signals (whole service, as the alerts see them)'))
+    .withPanel(alertSignal('Requests / s', 'reqps', RECORDED.requests, undefined,
+      'AbnormalRequestRate compares this with its one-day average.'))
+    .withPanel(alertSignal('5xx ratio', 'percentunit', RECORDED.requests5xxRatio, ALERT_THRESHOLD.errorRatio5xx,
+      'High5xxErrorRate fires above 5% for 2 minutes.'))
+    .withPanel(alertSignal('4xx ratio', 'percentunit', RECORDED.requests4xxRatio, undefined,
+      'Client errors; no alert, but a jump usually means a broken client or API change.'))
+    .withPanel(alertSignal('p95 latency', 's', RECORDED.durationP95, ALERT_THRESHOLD.latencyP95Seconds,
+      'HighRequestLatency fires above 2s for 5 minutes.'))
+    .withPanel(alertSignal('Exceptions / s', 'ops', RECORDED.exceptions, ALERT_THRESHOLD.exceptionsPerSecond,
+      'ExceptionSpike fires above 1/s for 2 minutes.'))
+    .withPanel(alertSignal('Event-loop lag p99', 's', RECORDED.eventLoopLagP99Max, ALERT_THRESHOLD.eventLoopLagP99Seconds,
+      'EventLoopLagHigh fires above 250ms for 5 minutes.'))
 
     .withRow(new RowBuilder('Traffic and errors'))
     .withPanel(series('Request rate', 'reqps', 'Requests per second over 5 minutes, all selected routes together.')
