@@ -162,7 +162,8 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
     )
     // RPC metadata marks the request as already having a SERVER span, so @fastify/otel makes
     // its `request` span INTERNAL instead of a second SERVER span.
-    const ctx = setRPCMetadata(trace.setSpan(parent, span), { type: RPCType.HTTP, span })
+    const spanCtx = trace.setSpan(parent, span)
+    const ctx = state.lifecycleSpans ? setRPCMetadata(spanCtx, { type: RPCType.HTTP, span }) : spanCtx
     ;(request as TracedRequest)[kRequest] = { span, ctx, ended: false, error: undefined }
     context.with(ctx, done)
   })
@@ -250,6 +251,9 @@ function extractParent (headers: FastifyRequest['headers']): Context {
 }
 
 async function flushGlobalProvider (): Promise<void> {
+  // Tracing started by startTracing/the register entry knows its own bound.
+  const active = (globalThis as { [k: symbol]: { forceFlush?: () => Promise<void> } | undefined })[Symbol.for('o11y.tracing.active')]
+  if (active?.forceFlush !== undefined) return active.forceFlush()
   const proxy = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider }
   const provider = (proxy.getDelegate?.() ?? proxy) as TracerProvider & { forceFlush?: () => Promise<void> }
   if (typeof provider.forceFlush !== 'function') return
