@@ -1,10 +1,12 @@
 // Entry point: node --import @o11y/tracing/register dist/server.js
+import { getActiveTracing } from '@o11y/tracing'
 import { startService } from './service.js'
 
 async function main (): Promise<void> {
   let service
   try {
-    service = await startService()
+    // Spans still queued (the pool's last queries) are exported before the process ends.
+    service = await startService({ flushTelemetry: async () => { await getActiveTracing()?.shutdown() } })
   } catch (err) {
     const e = err as Error & { code?: string }
     process.stderr.write(`order-service failed to start: ${e.code ? `${e.code} ` : ''}${e.message}\n`)

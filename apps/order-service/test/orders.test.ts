@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { InjectOptions } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildApp } from '../src/app.js'
-import type { SimulatedProviderOptions } from '../src/orders/payment.js'
+import type { PaymentProvider, SimulatedProviderOptions } from '../src/orders/payment.js'
 import { databaseTargets, sampleOrder, testDatabase, type DbTarget } from './helpers.js'
 
 const targets = await databaseTargets(t)
@@ -146,6 +146,43 @@ for (const target of targets) {
     t.equal(pay.statusCode, 409, 'a cancelled order cannot be checked out')
     const missing = await app.inject({ method: 'POST', url: `/api/orders/${randomUUID()}/cancel` })
     t.equal(missing.statusCode, 404)
+  })
+
+  t.test(`${target.name}: checkout edge cases: invalid cart (422), cancelled while charging (409)`, async (t) => {
+    const db = await testDatabase(t, target)
+    let cancelDuringCharge = false
+    const provider: PaymentProvider = {
+      name: 'test',
+      async charge (request) {
+        // The customer cancels while the provider is still charging.
+        if (cancelDuringCharge) await db.query(`UPDATE ${db.table('orders')} SET status = 'cancelled' WHERE id = $1`, [request.orderId])
+        return { ok: true, providerRef: 'ref-1', latencyMs: 0 }
+      }
+    }
+    const app = await buildApp({ db, payment: provider, logger: { level: 'silent' } })
+    t.teardown(() => app.close())
+    const free = (await app.inject({ method: 'POST', url: '/api/orders', payload: { customerId: 'c', currency: 'EUR', items: [{ sku: 'FREE-1', quantity: 1, unitPriceCents: 0 }] } })).json()
+    const zero = await app.inject({ method: 'POST', url: `/api/orders/${free.id}/checkout` })
+    t.equal(zero.statusCode, 422)
+    t.match(zero.json(), { code: 'CART_INVALID', message: `order ${free.id} cannot be checked out: the total is zero` })
+
+    const tampered = (await app.inject({ method: 'POST', url: '/api/orders', payload: sampleOrder() })).json()
+    await db.query(`UPDATE ${db.table('orders')} SET total_cents = 1 WHERE id = $1`, [tampered.id])
+    const mismatch = await app.inject({ method: 'POST', url: `/api/orders/${tampered.id}/checkout` })
+    t.equal(mismatch.statusCode, 422)
+    t.match(mismatch.json(), { message: /the total does not match the items/ })
+
+    const empty = (await app.inject({ method: 'POST', url: '/api/orders', payload: sampleOrder() })).json()
+    await db.query(`DELETE FROM ${db.table('order_items')} WHERE order_id = $1`, [empty.id])
+    t.match((await app.inject({ method: 'POST', url: `/api/orders/${empty.id}/checkout` })).json(), { statusCode: 422, message: /the cart is empty/ })
+
+    const raced = (await app.inject({ method: 'POST', url: '/api/orders', payload: sampleOrder() })).json()
+    cancelDuringCharge = true
+    const res = await app.inject({ method: 'POST', url: `/api/orders/${raced.id}/checkout` })
+    t.equal(res.statusCode, 409)
+    t.match(res.json(), { code: 'ORDER_NOT_PAYABLE', message: `order ${raced.id} is cancelled and cannot be checked out` })
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM ${db.table('payments')} WHERE order_id = $1`, [raced.id])
+    t.same(rows, [{ n: 0 }], 'no payment recorded for an order that was not marked paid')
   })
 
   t.test(`${target.name}: health and readiness`, async (t) => {
