@@ -99,7 +99,8 @@ export function parseDiff (diff: string): Map<string, ChangedLines> {
   return files
 }
 
-const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--unified=0', '-M', '--diff-filter=ACMR']
+// Explicit prefixes and no colour: a user's diff.noprefix, diff.mnemonicPrefix or color.ui cannot change what is parsed.
+const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--src-prefix=a/', '--dst-prefix=b/', '--unified=0', '-M', '--diff-filter=ACMR']
 
 /** Changes between the merge base and the working tree, plus untracked files. */
 export function changesSince (cwd: string, base: string): Map<string, ChangedLines> {

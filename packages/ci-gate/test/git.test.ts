@@ -144,6 +144,15 @@ t.test('renames (-M): a pure rename is no change; a renamed and edited file repo
   t.same(JSON.parse(r.stdout).findings.map((f: { file: string }) => f.file), ['src/äpp "v2".ts'])
 })
 
+t.test('a user\'s diff settings do not change what is parsed', async (t) => {
+  const dir = repoWithDebt(t)
+  git(dir, 'config', 'color.ui', 'always')
+  git(dir, 'config', 'diff.mnemonicPrefix', 'true')
+  addRoute(dir)
+  const r = runCapture(['--base', 'main', '--format', 'json'], dir)
+  t.same(JSON.parse(r.stdout).findings.map((f: { file: string }) => f.file), ['src/app.ts'])
+})
+
 t.test('removing instrumentation from a handler changes that handler', async (t) => {
   const dir = repoWithDebt(t)
   const path = join(dir, 'src/app.ts')
