@@ -104,5 +104,8 @@ export const REDACT_MAX_DEPTH = 32
 /** Written in place of values nested deeper than {@link REDACT_MAX_DEPTH}. */
 export const TRUNCATED = '[Truncated]'
 
+/** Written in place of a reference back to an enclosing object (the same text pino writes). */
+export const CIRCULAR = '[Circular]'
+
 /** Plugin name (fastify-plugin metadata). */
 export const PLUGIN_NAME = '@o11y/logging'

@@ -71,6 +71,20 @@ function mergeFields (fields: object, record: object): object {
   return target
 }
 
+/**
+ * `log.info({ message }, 'text')` would write two `message` keys (pino writes the fields, then the
+ * message). Only the log call knows both, so this hook renames the field to `_message` then.
+ */
+function guardMessageField (this: Logger, args: unknown[], method: (...args: unknown[]) => void): void {
+  const fields = args[0]
+  if (args.length > 1 && typeof fields === 'object' && fields !== null && !(fields instanceof Error) &&
+      Object.prototype.hasOwnProperty.call(fields, LOG_FIELDS.message)) {
+    const { [LOG_FIELDS.message]: message, ...rest } = fields as Record<string, unknown>
+    args[0] = { ...rest, [RENAMED_FIELD_PREFIX + LOG_FIELDS.message]: message }
+  }
+  method.apply(this, args)
+}
+
 function renameReserved (bindings: Record<string, unknown>): Record<string, unknown> {
   let renamed: Record<string, unknown> | undefined
   for (const key of Object.keys(bindings)) {
@@ -142,7 +156,7 @@ export function buildLogger (options: ReturnType<typeof validateLoggerOptions>):
     mixin: recordMixin,
     mixinMergeStrategy: mergeFields,
     serializers,
-    hooks: { streamWrite: escapeLineSeparators }
+    hooks: { streamWrite: escapeLineSeparators, logMethod: guardMessageField }
   }, buildDestination(options.destination, options.sync))
 
   const pinoChild = logger.child

@@ -29,12 +29,21 @@ const kRegistered = Symbol.for('o11y.logging.registered')
 
 type RequestWithError = FastifyRequest & { [kError]: Error | null }
 
-function o11yLoggingPlugin (fastify: FastifyInstance, options: O11yLoggingOptions, done: (err?: Error) => void): void {
+function validatePluginOptions (options: unknown): LineLevel {
   assertOptionsObject(options, 'o11yLogging')
   assertKnownOptions(options, ['clientErrorLevel'], 'o11yLogging')
-  const clientErrorLevel = options.clientErrorLevel === undefined
+  return options.clientErrorLevel === undefined
     ? DEFAULT_CLIENT_ERROR_LEVEL
     : validateLevel(options.clientErrorLevel, 'clientErrorLevel', ['trace', 'debug', 'info', 'warn', 'error', 'fatal']) as LineLevel
+}
+
+function o11yLoggingPlugin (fastify: FastifyInstance, options: O11yLoggingOptions, done: (err?: Error) => void): void {
+  let clientErrorLevel: LineLevel
+  try {
+    clientErrorLevel = validatePluginOptions(options)
+  } catch (error) {
+    return done(error as Error)
+  }
 
   // fastify-plugin skips a second registration of the same name in one instance tree; this guard
   // also covers two copies of this package loaded side by side.

@@ -1,5 +1,5 @@
 import { stdSerializers } from 'pino'
-import { REDACT_MAX_DEPTH, TRUNCATED } from './constants'
+import { CIRCULAR, REDACT_MAX_DEPTH, TRUNCATED } from './constants'
 import { ERROR_CODES, LoggingError, describe } from './errors'
 
 /**
@@ -139,11 +139,13 @@ export function compileRedaction (paths: readonly string[], censor: string): Red
 
   // `path` holds the lower-cased keys from the record down to the current key (array indices are
   // not part of it: an element is matched like the array that holds it). `active` holds the
-  // objects being walked, to leave cycles alone (pino writes them as "[Circular]").
+  // objects being walked: a reference back to one of them becomes "[Circular]", as pino would
+  // write it, because a copy made for redaction would otherwise point back to the unredacted
+  // original.
   const walk = (value: unknown, path: string[], depth: number, active: object[]): unknown => {
     if (typeof value !== 'object' || value === null) return value
     if (depth > REDACT_MAX_DEPTH) return TRUNCATED
-    if (active.includes(value)) return value
+    if (active.includes(value)) return CIRCULAR
     if (Array.isArray(value)) {
       active.push(value)
       let copy: unknown[] | undefined

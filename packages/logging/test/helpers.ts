@@ -70,3 +70,14 @@ export function hasRawControl (text: string): boolean {
   }
   return false
 }
+
+/**
+ * True when a written line is exactly what JSON.stringify writes for its parsed value (apart from
+ * the escaped line separators): a duplicated key would be dropped by the round trip, so this
+ * proves every key of the line appears once, at every depth.
+ */
+export function isCanonicalJson (raw: string): boolean {
+  const rewritten = JSON.stringify(JSON.parse(raw)).replace(/[\u0085\u2028\u2029]/g,
+    (char) => '\\u' + char.charCodeAt(0).toString(16).padStart(4, '0'))
+  return rewritten === raw
+}

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { context, trace, TraceFlags } from '@opentelemetry/api'
 import { createLogger, getLogger, LOG_FIELDS } from '../src/index'
-import { capture, hasRawControl, readerLines, useTracing } from './helpers'
+import { capture, hasRawControl, isCanonicalJson, readerLines, useTracing } from './helpers'
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
@@ -120,7 +120,6 @@ t.test('caller fields and bindings cannot overwrite the fields the logger writes
   const log = createLogger({ name: 'real', destination: out })
   log.info({ level: 'FATAL', timestamp: 'forged', logger: 'forged', trace_id: 'forged', span_id: 'x', trace_flags: 'y' }, 'm')
   log.child({ level: 'FATAL', timestamp: 'forged', trace_id: 'forged' }).info('n')
-  const text = out.text()
   const [first, second] = out.lines()
   t.equal(first!.level, 'INFO')
   t.match(first!.timestamp, ISO_UTC)
@@ -130,12 +129,15 @@ t.test('caller fields and bindings cannot overwrite the fields the logger writes
     ['FATAL', 'forged', 'forged', 'forged', 'x', 'y'])
   t.equal(second!.level, 'INFO')
   t.same([second!._level, second!._timestamp, second!._trace_id], ['FATAL', 'forged', 'forged'])
-  // one occurrence of each record key per line: a duplicate key would win over the real one
-  for (const raw of text.trim().split('\n')) {
-    for (const key of ['level', 'timestamp', 'logger']) {
-      t.equal(raw.split(`"${key}":`).length - 1, 1, `one "${key}" key`)
-    }
-  }
+  log.info({ message: 'from the fields' })
+  log.info({ message: 'a field', n: 1 }, 'the message')
+  log.error(new Error('error message'), 'explicit message')
+  const [, , onlyField, both, error] = out.lines()
+  t.equal(onlyField!.message, 'from the fields', 'a message field alone is the message')
+  t.same([both!.message, both!._message, both!.n], ['the message', 'a field', 1], 'with a message argument the field is renamed')
+  t.same([error!.message, error!.err.message], ['explicit message', 'error message'])
+  // a duplicate key would win over the real one in most JSON readers
+  for (const raw of out.text().trim().split('\n')) t.ok(isCanonicalJson(raw), 'no key written twice')
 })
 
 t.test('trace context', async (t) => {
@@ -258,7 +260,7 @@ t.test('getLogger', async (t) => {
     const [hit, plain] = out.lines()
     t.same([hit!.logger, hit!.node], ['cache', 1])
     t.equal(plain!.logger, 'svc')
-    t.equal(out.text().split('\n')[0]!.split('"logger":').length - 1, 1)
+    t.ok(isCanonicalJson(out.text().split('\n')[0]!), 'no second logger key')
   })
 
   t.test('before any logger exists it creates a stdout logger with default options', async (t) => {
