@@ -417,11 +417,25 @@ function methodLabel (expr: ts.Expression | undefined): string {
   return 'ROUTE'
 }
 
-function urlLabel (sf: ts.SourceFile, expr: ts.Expression | undefined): string {
+function urlLabel (facts: FileFacts, expr: ts.Expression | undefined): string {
   if (expr === undefined) return '<unknown>'
-  const text = literalText(expr)
+  const text = literalText(expr) ?? constString(facts, expr)
   if (text !== undefined) return text
-  return expr.getText(sf).replace(/\s+/g, ' ')
+  return expr.getText(facts.sf).replace(/\s+/g, ' ')
+}
+
+/** A path held in a same-file constant: `const PATH = '/x'` or `const ROUTES = { order: '/x' }`. */
+function constString (facts: FileFacts, expr: ts.Expression): string | undefined {
+  const e = unwrap(expr)
+  if (ts.isIdentifier(e)) {
+    return literalText(localInitializer(facts, e))
+  }
+  if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression)) {
+    const init = localInitializer(facts, e.expression)
+    const obj = init !== undefined ? unwrap(init) : undefined
+    if (obj !== undefined && ts.isObjectLiteralExpression(obj)) return literalText(objectPropValue(obj, e.name.text))
+  }
+  return undefined
 }
 
 function objectProp (obj: ts.ObjectLiteralExpression, key: string): ts.ObjectLiteralElementLike | undefined {
@@ -460,7 +474,7 @@ function findRoutes (facts: FileFacts): Route[] {
       const hasUrl = objectProp(first, 'url') !== undefined || objectProp(first, 'path') !== undefined
       if (!hasUrl || objectProp(first, 'handler') === undefined) return
       const url = objectPropValue(first, 'url') ?? objectPropValue(first, 'path')
-      routes.push({ call: node, label: `${methodLabel(objectPropValue(first, 'method'))} ${urlLabel(sf, url)}`, handler: handlerFromProp(facts, first), options: first })
+      routes.push({ call: node, label: `${methodLabel(objectPropValue(first, 'method'))} ${urlLabel(facts, url)}`, handler: handlerFromProp(facts, first), options: first })
       return
     }
     if (!ROUTE_METHODS.has(method) || args.length < 2) return
@@ -478,7 +492,7 @@ function findRoutes (facts: FileFacts): Route[] {
     const lastIsFunctionish = handler !== undefined || ts.isIdentifier(unwrap(last)) || ts.isPropertyAccessExpression(unwrap(last))
     if (!lastIsFunctionish && options === undefined) return
     if (handler === undefined && options === undefined) return
-    routes.push({ call: node, label: `${method.toUpperCase()} ${urlLabel(sf, args[0])}`, handler, options })
+    routes.push({ call: node, label: `${method.toUpperCase()} ${urlLabel(facts, args[0])}`, handler, options })
   })
   return routes
 }

@@ -241,3 +241,17 @@ t.test('baseline: one finding of every rule is accepted, and stays accepted when
   t.same(JSON.parse(after.stdout).findings, [])
   t.equal(JSON.parse(after.stdout).summary.baselined, 7)
 })
+
+t.test('route paths held in same-file constants are shown resolved', async (t) => {
+  const text = [
+    "const ROUTES = { order: '/api/orders/:id' } as const",
+    "const HEALTH = '/health'",
+    'export function routes (app: any, db: any, paths: any) {',
+    '  app.get(ROUTES.order, async () => db.get())',
+    '  app.get(HEALTH, async () => db.ping())',
+    '  app.get(paths.other, async () => db.other())',
+    '}'
+  ].join('\n')
+  const r = analyzeFile({ file: 'r.ts', text, rules: { severity: () => 'error', requiredCategories: 'any' } })
+  t.same(r.handlers.map((h) => h.route), ['GET /api/orders/:id', 'GET /health', 'GET paths.other'])
+})
