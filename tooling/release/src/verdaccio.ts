@@ -10,6 +10,11 @@ export interface RegistryOptions {
   uplink: string
   /** Scope served from local storage only, never proxied. */
   scope?: string
+  /**
+   * CA bundle for the uplink's TLS (NODE_EXTRA_CA_CERTS of the Verdaccio process): machines behind
+   * a TLS-inspecting proxy give npm a `cafile`, which Node itself does not read.
+   */
+  caFile?: string
   /** How long to wait for the registry to answer /-/ping. */
   startTimeoutMs?: number
 }
@@ -93,7 +98,7 @@ export async function startVerdaccio (options: RegistryOptions): Promise<Registr
     cwd: options.dir,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...cleanEnv(process.env), NODE_OPTIONS: '' }
+    env: { ...cleanEnv(process.env), NODE_OPTIONS: '', ...(options.caFile ? { NODE_EXTRA_CA_CERTS: options.caFile } : {}) }
   })
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })

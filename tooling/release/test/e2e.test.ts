@@ -1,7 +1,7 @@
 // End to end: publish every public package with the project's own `pnpm release` into a private
 // Verdaccio, install them with plain npm into a folder outside the workspace, and run an ESM and a
 // CommonJS consumer app that use nothing but what came from the registry.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,11 +21,24 @@ const SPAN_KIND_SERVER = 2
 const baseEnv = cleanEnv(process.env)
 const packages = publicPackages(ROOT, baseEnv)
 
+function npmConfig (key: string, cwd: string): string | undefined {
+  const value = execFileSync('npm', ['config', 'get', key], { cwd, env: baseEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+  return value === '' || value === 'null' || value === 'undefined' ? undefined : value
+}
+
 /** The registry this machine's npm talks to; Verdaccio proxies everything but @o11y to it. */
 function upstreamRegistry (cwd: string): string {
-  const value = execFileSync('npm', ['config', 'get', 'registry'], { cwd, env: baseEnv, encoding: 'utf8' }).trim()
-  return /^https?:\/\//.test(value) ? value : 'https://registry.npmjs.org/'
+  const value = npmConfig('registry', cwd)
+  return value !== undefined && /^https?:\/\//.test(value) ? value : 'https://registry.npmjs.org/'
 }
+
+/** The CA bundle npm trusts for that registry, so Verdaccio's uplink trusts the same. */
+function upstreamCa (cwd: string): string | undefined {
+  const file = process.env.NODE_EXTRA_CA_CERTS ?? npmConfig('cafile', cwd)
+  return file !== undefined && existsSync(file) ? file : undefined
+}
+
+interface Running { registry?: Registry, apps: App[], receivers: OtlpReceiver[] }
 
 interface Packument { versions: Record<string, { dist: { tarball: string, integrity: string }, [k: string]: any }> }
 
@@ -59,7 +72,7 @@ t.test('pnpm release --check-only: publint, attw, tarball contents and ranges ar
 
 t.test('publish to a private registry with pnpm release, consume with plain npm', async (t) => {
   const work = mkdtempSync(join(tmpdir(), 'o11y-release-e2e-'))
-  const running: { registry?: Registry, apps: App[], receivers: OtlpReceiver[] } = { apps: [], receivers: [] }
+  const running: Running = { apps: [], receivers: [] }
   // Runs when the test ends, passed or failed: consumer apps, receivers, the registry, the files.
   t.teardown(async () => {
     for (const app of running.apps) await app.stop()
@@ -68,7 +81,7 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
     rmSync(work, { recursive: true, force: true })
   })
 
-  const registry = running.registry = await startVerdaccio({ dir: join(work, 'registry'), uplink: upstreamRegistry(work) })
+  const registry = running.registry = await startVerdaccio({ dir: join(work, 'registry'), uplink: upstreamRegistry(work), caFile: upstreamCa(work) })
   const token = await registry.addUser('release-bot', 'e2e-' + Math.random().toString(36).slice(2))
   const host = new URL(registry.url).host
 
@@ -76,6 +89,7 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
   // (Checks ran in the test above; here the same command publishes.)
   const releaseRc = join(work, 'release.npmrc')
   writeFileSync(releaseRc, `@o11y:registry=${registry.url}\n//${host}/:_authToken=${token}\n`)
+  let started = Date.now()
   const release = await runCommand('pnpm', ['release', '--skip-build', '--skip-checks'], {
     cwd: ROOT,
     env: { ...baseEnv, npm_config_userconfig: releaseRc },
@@ -85,6 +99,7 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
     t.comment(release.stdout + release.stderr)
     return
   }
+  t.comment(`pnpm release published in ${seconds(started)} s`)
   t.match(release.stdout, `release: publishing to ${registry.url}`, 'release names the configured registry')
 
   await t.test('the registry holds every public package with real ranges and clean tarballs', async (t) => {
@@ -112,7 +127,9 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
   const userRc = join(work, 'consumer-user.npmrc')
   writeFileSync(userRc, `cache=${join(work, 'npm-cache')}\naudit=false\nfund=false\nupdate-notifier=false\n`)
   const consumerEnv: NodeJS.ProcessEnv = { ...baseEnv, npm_config_userconfig: userRc }
+  started = Date.now()
   const install = await runCommand('npm', ['install', ...CONSUMER_DEPS], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
+  t.comment(`npm install took ${seconds(started)} s`)
   if (!t.equal(install.code, 0, `npm install ${CONSUMER_DEPS.join(' ')} exits 0`)) {
     t.comment(install.stdout + install.stderr + '\nverdaccio:\n' + registry.logs())
     return
@@ -130,88 +147,7 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
   })
 
   for (const [file, flag] of [['app.mjs', '--import'], ['app.cjs', '--require']] as const) {
-    await t.test(`${file} started with ${flag} @o11y/tracing/register`, async (t) => {
-      copyFileSync(join(FIXTURES, file), join(consumer, file))
-      const service = `consumer-${file.endsWith('.mjs') ? 'esm' : 'cjs'}`
-      const receiver = await startOtlpReceiver()
-      running.receivers.push(receiver)
-      const app = await startApp(process.execPath, [flag, '@o11y/tracing/register', file], {
-        cwd: consumer,
-        env: {
-          ...baseEnv,
-          OTEL_SERVICE_NAME: service,
-          OTEL_TRACES_EXPORTER: 'otlp',
-          OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
-          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl
-        },
-        readyPattern: /consumer listening on (\d+)/,
-        timeoutMs: 60_000
-      })
-      running.apps.push(app)
-      const base = `http://127.0.0.1:${app.port}`
-
-      for (let i = 0; i < REQUESTS; i++) {
-        const res = await fetch(`${base}/api/orders/4${i}`)
-        t.equal(res.status, 200, `GET /api/orders/4${i} answers 200`)
-        const body = await res.json() as { id: string, db: number | null }
-        t.equal(body.id, `4${i}`, 'the handler answered')
-        if (process.env.DATABASE_URL) t.equal(body.db, 40 + i, 'the order id went through Postgres')
-      }
-
-      const scrape = await fetch(`${base}/metrics`)
-      t.equal(scrape.status, 200, '/metrics answers 200')
-      const text = await scrape.text()
-      const red = { method: 'GET', route: ROUTE, status_code: '200' }
-      t.match(text, metricLine('http_requests_total', red, REQUESTS), 'RED counter by route template')
-      t.match(text, metricLine('http_request_duration_seconds_count', red, REQUESTS), 'latency histogram by route template')
-      t.match(text, /^consumer_orders_served_total(\{\})? 3$/m, 'business counter from app.metrics')
-      t.match(text, /^process_cpu_seconds_total /m, 'runtime metrics')
-      const open = await fetch(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
-      const openText = await open.text()
-      const exemplarIds = [...openText.matchAll(/^http_request_duration_seconds_bucket\{[^}]*route="\/api\/orders\/:id"[^}]*\} \d+ # \{[^}]*trace_id="([0-9a-f]{32})"/gm)].map((m) => m[1]!)
-      t.ok(exemplarIds.length > 0, 'OpenMetrics scrape carries trace_id exemplars on the latency histogram')
-
-      await app.stop() // SIGTERM: the app closes Fastify, which flushes the spans
-      if (!t.equal(app.stderr().match(/Error|ERR_|Warning/g), null, 'nothing alarming on stderr')) t.comment(app.stderr())
-
-      // Log lines: one "request completed" line per request and the handler's own line, both
-      // carrying the request's trace id.
-      const requestLines = app.jsonLines().filter((l) => l.message === 'request completed' && l.route === ROUTE)
-      if (!t.equal(requestLines.length, REQUESTS, 'one request line per request')) t.comment(app.stdout())
-      const traceIds = new Set<string>()
-      for (const line of requestLines) {
-        t.match(line, { level: 'INFO', method: 'GET', status_code: 200, trace_id: HEX32, span_id: HEX16 }, 'request line fields')
-        traceIds.add(String(line.trace_id))
-      }
-      t.equal(traceIds.size, REQUESTS, 'each request has its own trace id')
-      const handlerLines = app.jsonLines().filter((l) => l.message === 'order loaded')
-      t.equal(handlerLines.length, REQUESTS, 'the handler logged once per request')
-      for (const line of handlerLines) {
-        t.equal(line.logger, 'consumer', 'getLogger names the logger')
-        t.ok(traceIds.has(String(line.trace_id)), 'handler line carries the trace id of its request')
-      }
-      for (const id of exemplarIds) t.ok(traceIds.has(id), 'exemplar trace id is one of the requests\' traces')
-
-      // Spans, received over OTLP/HTTP by a real receiver.
-      const spans = await waitFor(() => {
-        const got = receiver.spans()
-        return got.filter((s) => s.name === `GET ${ROUTE}`).length >= REQUESTS ? got : undefined
-      }, 15_000, 'SERVER spans').catch(() => receiver.spans())
-      const servers = spans.filter((s) => s.name === `GET ${ROUTE}` && s.kind === SPAN_KIND_SERVER)
-      if (!t.equal(servers.length, REQUESTS, `one SERVER span named "GET ${ROUTE}" per request`)) t.comment(`spans: ${spanNames(spans)}`)
-      for (const span of servers) {
-        t.ok(traceIds.has(span.traceId), 'SERVER span trace id matches a request log line')
-        t.equal(span.resource['service.name'], service, 'service.name from OTEL_SERVICE_NAME')
-      }
-      for (const traceId of traceIds) {
-        const inTrace = spans.filter((s) => s.traceId === traceId)
-        t.ok(inTrace.some((s) => s.name === 'load_order'), 'withSpan child span in the trace')
-        if (process.env.DATABASE_URL) {
-          const pgSpan = inTrace.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql')
-          if (!t.ok(pgSpan, 'pg query span in the trace')) t.comment(`spans: ${spanNames(inTrace)}`)
-        }
-      }
-    })
+    await t.test(`${file} started with ${flag} @o11y/tracing/register`, (t) => exerciseConsumer(t, consumer, running, file, flag))
   }
 
   await t.test('o11y-gate runs from the installed package', async (t) => {
@@ -229,7 +165,106 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
     const report = JSON.parse(gate.stdout) as { findings: { ruleId: string, file: string, line: number }[] }
     t.match(report.findings, [{ ruleId: 'route-instrumented', file: 'unobserved-routes.mjs', line: 3 }], 'the finding names the rule, file and line')
   })
+
+  await t.test('the lowest Fastify of the peer range (5.0.0) works too', async (t) => {
+    const down = await runCommand('npm', ['install', 'fastify@5.0.0'], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
+    if (!t.equal(down.code, 0, 'npm install fastify@5.0.0 exits 0')) return t.comment(down.stdout + down.stderr)
+    const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/fastify/package.json'), 'utf8')) as { version: string }
+    t.equal(installed.version, '5.0.0', 'fastify 5.0.0 is installed')
+    await t.test('app.cjs started with --require @o11y/tracing/register', (t) => exerciseConsumer(t, consumer, running, 'app.cjs', '--require'))
+  })
 })
+
+/**
+ * Starts a consumer app from the fresh install with the tracing register hook, sends requests and
+ * checks what a user would see: /metrics, JSON log lines with trace ids, spans over OTLP.
+ */
+async function exerciseConsumer (t: Test, consumer: string, running: Running, file: 'app.mjs' | 'app.cjs', flag: '--import' | '--require'): Promise<void> {
+  copyFileSync(join(FIXTURES, file), join(consumer, file))
+  const service = `consumer-${file.endsWith('.mjs') ? 'esm' : 'cjs'}`
+  const receiver = await startOtlpReceiver()
+  running.receivers.push(receiver)
+  const app = await startApp(process.execPath, [flag, '@o11y/tracing/register', file], {
+    cwd: consumer,
+    env: {
+      ...baseEnv,
+      OTEL_SERVICE_NAME: service,
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl
+    },
+    readyPattern: /consumer listening on (\d+)/,
+    timeoutMs: 60_000
+  })
+  running.apps.push(app)
+  const base = `http://127.0.0.1:${app.port}`
+
+  for (let i = 0; i < REQUESTS; i++) {
+    const res = await fetch(`${base}/api/orders/4${i}`)
+    t.equal(res.status, 200, `GET /api/orders/4${i} answers 200`)
+    const body = await res.json() as { id: string, db: number | null }
+    t.equal(body.id, `4${i}`, 'the handler answered')
+    if (process.env.DATABASE_URL) t.equal(body.db, 40 + i, 'the order id went through Postgres')
+  }
+
+  const scrape = await fetch(`${base}/metrics`)
+  t.equal(scrape.status, 200, '/metrics answers 200')
+  const text = await scrape.text()
+  const red = { method: 'GET', route: ROUTE, status_code: '200' }
+  t.match(text, metricLine('http_requests_total', red, REQUESTS), 'RED counter by route template')
+  t.match(text, metricLine('http_request_duration_seconds_count', red, REQUESTS), 'latency histogram by route template')
+  t.match(text, /^consumer_orders_served_total(\{\})? 3$/m, 'business counter from app.metrics')
+  t.match(text, /^process_cpu_seconds_total /m, 'runtime metrics')
+  const open = await fetch(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+  const openText = await open.text()
+  const exemplarIds = [...openText.matchAll(/^http_request_duration_seconds_bucket\{[^}]*route="\/api\/orders\/:id"[^}]*\} \d+ # \{[^}]*trace_id="([0-9a-f]{32})"/gm)].map((m) => m[1]!)
+  t.ok(exemplarIds.length > 0, 'OpenMetrics scrape carries trace_id exemplars on the latency histogram')
+
+  await app.stop() // SIGTERM: the app closes Fastify, which flushes the spans
+  if (!t.equal(app.stderr().match(/Error|ERR_|Warning/g), null, 'nothing alarming on stderr')) t.comment(app.stderr())
+
+  // Log lines: one "request completed" line per request and the handler's own line, both
+  // carrying the request's trace id.
+  const requestLines = app.jsonLines().filter((l) => l.message === 'request completed' && l.route === ROUTE)
+  if (!t.equal(requestLines.length, REQUESTS, 'one request line per request')) t.comment(app.stdout())
+  const traceIds = new Set<string>()
+  for (const line of requestLines) {
+    t.match(line, { level: 'INFO', method: 'GET', status_code: 200, trace_id: HEX32, span_id: HEX16 }, 'request line fields')
+    traceIds.add(String(line.trace_id))
+  }
+  t.equal(traceIds.size, REQUESTS, 'each request has its own trace id')
+  const handlerLines = app.jsonLines().filter((l) => l.message === 'order loaded')
+  t.equal(handlerLines.length, REQUESTS, 'the handler logged once per request')
+  for (const line of handlerLines) {
+    t.equal(line.logger, 'consumer', 'getLogger names the logger')
+    t.ok(traceIds.has(String(line.trace_id)), 'handler line carries the trace id of its request')
+  }
+  for (const id of exemplarIds) t.ok(traceIds.has(id), 'exemplar trace id is one of the requests\' traces')
+
+  // Spans, received over OTLP/HTTP by a real receiver.
+  const spans = await waitFor(() => {
+    const got = receiver.spans()
+    return got.filter((s) => s.name === `GET ${ROUTE}`).length >= REQUESTS ? got : undefined
+  }, 15_000, 'SERVER spans').catch(() => receiver.spans())
+  const servers = spans.filter((s) => s.name === `GET ${ROUTE}` && s.kind === SPAN_KIND_SERVER)
+  if (!t.equal(servers.length, REQUESTS, `one SERVER span named "GET ${ROUTE}" per request`)) t.comment(`spans: ${spanNames(spans)}`)
+  for (const span of servers) {
+    t.ok(traceIds.has(span.traceId), 'SERVER span trace id matches a request log line')
+    t.equal(span.resource['service.name'], service, 'service.name from OTEL_SERVICE_NAME')
+  }
+  for (const traceId of traceIds) {
+    const inTrace = spans.filter((s) => s.traceId === traceId)
+    t.ok(inTrace.some((s) => s.name === 'load_order'), 'withSpan child span in the trace')
+    if (process.env.DATABASE_URL) {
+      const pgSpan = inTrace.some((s) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql')
+      if (!t.ok(pgSpan, 'pg query span in the trace')) t.comment(`spans: ${spanNames(inTrace)}`)
+    }
+  }
+}
+
+function seconds (since: number): string {
+  return ((Date.now() - since) / 1000).toFixed(1)
+}
 
 function metricLine (name: string, labels: Record<string, string>, value: number): RegExp {
   // Labels in any order, possibly among others; the value exactly (an exemplar may follow).
