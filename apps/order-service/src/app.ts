@@ -61,7 +61,8 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
       return reply.code(400).send({ statusCode: 400, error: STATUS_CODES[400], code: 'VALIDATION_FAILED', message: err.message })
     }
     if (err instanceof HttpError) {
-      if (err.statusCode >= 500) request.log.warn({ err }, err.message)
+      // An expected upstream failure (a declined payment): worth a line, not a stack trace.
+      if (err.statusCode >= 500) request.log.warn({ code: err.code }, err.message)
       return reply.code(err.statusCode).send({ statusCode: err.statusCode, error: STATUS_CODES[err.statusCode], code: err.code, message: err.message })
     }
     const span = trace.getActiveSpan()

@@ -54,6 +54,7 @@ export async function runLoad (options: LoadOptions): Promise<LoadSummary> {
   const concurrency = options.concurrency ?? 50
   const timeoutMs = options.timeoutMs ?? 10_000
   const pending: string[] = []
+  const paid: string[] = []
   const known: string[] = []
   const byOperation: Record<string, Record<string, number>> = {}
   const byStatus: Record<string, number> = {}
@@ -63,6 +64,7 @@ export async function runLoad (options: LoadOptions): Promise<LoadSummary> {
   let inFlight = 0
   let networkErrors = 0
   let n = 0
+  let cancels = 0
 
   async function call (op: Operation, method: string, path: string, body?: unknown): Promise<{ status: number, json?: any }> {
     const started = performance.now()
@@ -112,13 +114,15 @@ export async function runLoad (options: LoadOptions): Promise<LoadSummary> {
         return
       }
       case 'checkout': {
+        // Without a pending order yet (start of a run) this is a 404.
         const id = pending.shift()
-        await call(op, 'POST', `${ROUTES.orders}/${id ?? randomUUID()}/checkout`)
+        const res = await call(op, 'POST', `${ROUTES.orders}/${id ?? randomUUID()}/checkout`)
+        if (res.status === 200 && id) paid.push(id)
         return
       }
       case 'cancel': {
-        // Alternately a pending order (200) and an already paid or cancelled one (409).
-        const id = i % 2 === 0 ? pending.shift() : pick(known, i)
+        // Alternately a pending order (200) and a paid one (409).
+        const id = cancels++ % 2 === 0 ? pending.shift() : paid.shift()
         await call(op, 'POST', `${ROUTES.orders}/${id ?? randomUUID()}/cancel`)
         return
       }

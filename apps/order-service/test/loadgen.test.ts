@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildApp } from '../src/app.js'
 import { cli, formatSummary, MIX, runLoad } from '../src/loadgen.js'
+import type { PaymentProvider } from '../src/orders/payment.js'
 import { closedPort, databaseTargets, testDatabase } from './helpers.js'
 
 const [target] = (await databaseTargets(t)).filter((x) => x.name === 'embedded')
@@ -8,19 +9,24 @@ const [target] = (await databaseTargets(t)).filter((x) => x.name === 'embedded')
 t.test('sends the whole mix and summarises it', async (t) => {
   if (!target) throw new Error('no embedded target')
   const db = await testDatabase(t, target)
-  // Every checkout fails here, so the run shows the 502s that a failing provider produces.
-  const app = await buildApp({ db, payment: { latencyMs: 0, failureRate: 1 }, logger: { level: 'silent' } })
+  // Every other charge fails, so the run shows 502s and cancels of paid orders (409).
+  let charges = 0
+  const provider: PaymentProvider = { name: 'alternating', charge: async () => (charges++ % 2 === 0 ? { ok: true, providerRef: 'r', latencyMs: 0 } : { ok: false, reason: 'card declined', latencyMs: 0 }) }
+  const app = await buildApp({ db, payment: provider, logger: { level: 'silent' } })
   t.teardown(() => app.close())
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   const progress: string[] = []
-  const summary = await runLoad({ url, durationSeconds: 2.2, rate: 20, onProgress: (line) => progress.push(line) })
-  t.ok(summary.sent >= MIX.length, `sent at least one full cycle (${summary.sent})`)
+  const summary = await runLoad({ url, durationSeconds: 4.5, rate: 20, onProgress: (line) => progress.push(line) })
+  t.ok(summary.sent >= 4 * MIX.length, `sent at least four full cycles (${summary.sent})`)
   t.equal(summary.networkErrors, 0)
   for (const op of new Set(MIX)) t.ok(summary.byOperation[op], `${op} was sent`)
   t.ok(summary.byOperation.create?.['201'], 'creates: 201')
   t.ok(summary.byOperation.get?.['200'], 'reads: 200')
   t.ok(summary.byOperation.list?.['200'], 'lists: 200')
-  t.ok(summary.byOperation.checkout?.['502'], 'checkouts with a failing provider: 502')
+  t.ok(summary.byOperation.checkout?.['200'], 'checkouts: 200')
+  t.ok(summary.byOperation.checkout?.['502'], 'checkouts with a failing charge: 502')
+  t.ok(summary.byOperation.cancel?.['200'], 'cancels of pending orders: 200')
+  t.ok(summary.byOperation.cancel?.['409'], 'cancels of paid orders: 409')
   t.ok(summary.byOperation.not_found?.['404'], 'unknown ids: 404')
   t.ok(summary.byOperation.invalid?.['400'], 'invalid bodies: 400')
   t.ok(progress.length >= 1, 'progress was reported')
