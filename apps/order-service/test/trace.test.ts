@@ -91,7 +91,9 @@ t.test('one checkout traced end to end: spans, logs and exemplars share the trac
 
   // Spans: all of them arrived before exit (flushed on shutdown).
   const all = receiver.spans()
-  const server = all.find((s) => s.kind === SERVER && s.name === 'POST /api/orders/:id/checkout')
+  const serverSpans = all.filter((s) => s.kind === SERVER && s.name === 'POST /api/orders/:id/checkout')
+  t.equal(serverSpans.length, 1, 'exactly one SERVER span for the checkout request')
+  const server = serverSpans[0]
   if (!server) throw new Error(`no SERVER span for the checkout among ${all.map((s) => s.name).join(', ')}`)
   const traceId = server.traceId
   t.match(traceId, /^[0-9a-f]{32}$/)
