@@ -7,6 +7,8 @@
 //   pnpm release --skip-build    reuse dist/ (the e2e test builds through turbo first)
 //   pnpm release --skip-checks   publish without checking (only after a --check-only run)
 //   pnpm release --tag next      publish under a dist-tag other than `latest`
+//   pnpm release --git-tag       tag each published version (name@version) and print `New tag:` lines,
+//                                as changesets/action expects from its publish command
 //
 // The registry is never named here: pnpm resolves it like npm does, from `publishConfig.registry`,
 // `@o11y:registry=` in an .npmrc (project, user, or the file named by npm_config_userconfig) or
@@ -28,19 +30,26 @@ const PUBLIC_NPM = /^https?:\/\/registry\.(npmjs\.org|yarnpkg\.com)\/?$/
 const ALWAYS_ALLOWED = new Set(['package.json', 'README.md', 'LICENSE'])
 
 async function main () {
-  const { values } = parseArgs({
-    options: {
-      'dry-run': { type: 'boolean', default: false },
-      'check-only': { type: 'boolean', default: false },
-      'skip-build': { type: 'boolean', default: false },
-      'skip-checks': { type: 'boolean', default: false },
-      tag: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false }
-    },
-    strict: true
-  })
+  let values
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        'check-only': { type: 'boolean', default: false },
+        'skip-build': { type: 'boolean', default: false },
+        'skip-checks': { type: 'boolean', default: false },
+        tag: { type: 'string' },
+        'git-tag': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false }
+      },
+      strict: true
+    }))
+  } catch (err) {
+    process.stderr.write(`release: ${err.message} (see pnpm release --help)\n`)
+    return 2
+  }
   if (values.help) {
-    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 9).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
+    process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n')
     return 0
   }
 
@@ -85,6 +94,14 @@ async function main () {
   run('pnpm', args)
   const summary = readSummary()
   if (summary) log(`published: ${summary.length === 0 ? 'nothing new' : summary.map((p) => `${p.name}@${p.version}`).join(', ')}`)
+  if (values['git-tag'] && !values['dry-run']) {
+    for (const p of summary ?? []) {
+      const tag = `${p.name}@${p.version}`
+      const exists = spawnSync('git', ['rev-parse', '-q', '--verify', `refs/tags/${tag}`], { cwd: ROOT }).status === 0
+      if (!exists) run('git', ['tag', tag])
+      log(`New tag: ${tag}`)
+    }
+  }
   return 0
 }
 
@@ -145,12 +162,16 @@ function resolveRegistry () {
   return undefined
 }
 
+// pnpm --report-summary writes pnpm-publish-summary.json into the workspace root; read it once
+// and remove it so a release leaves the work tree clean.
 function readSummary () {
+  const file = join(ROOT, 'pnpm-publish-summary.json')
   try {
-    const file = join(ROOT, 'pnpm-publish-summary.json')
     return JSON.parse(readFileSync(file, 'utf8')).publishedPackages
   } catch {
     return undefined
+  } finally {
+    rmSync(file, { force: true })
   }
 }
 
