@@ -97,6 +97,21 @@ t.test('an explicit registration on an auto-instrumented instance adds no second
   t.same(warnings, ['O11Y_ERR_TRACING_PLUGIN_OPTION_IGNORED'])
 })
 
+t.test('app.close() flushes queued spans (graceful shutdown loses nothing)', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  // A long export interval: without the flush in onClose nothing would be sent before the end.
+  const handle = startTracing({ endpoint: receiver.tracesUrl, scheduledDelayMillis: 60_000, fastify: { lifecycleSpans: false } })
+  t.teardown(() => handle.shutdown())
+  const app = Fastify()
+  app.get('/bye', async () => 'bye')
+  await app.inject('/bye')
+  t.equal(receiver.spans().length, 0, 'still queued')
+  t.equal(handle.stats().queued, 1)
+  await app.close()
+  t.same(receiver.spans().map((s) => s.name), ['GET /bye'])
+})
+
 for (const fault of ['closed port', 'refusing collector', 'collector that never answers'] as const) {
   t.test(`${fault}: requests unaffected, queue bounded, drops counted, shutdown bounded`, async (t) => {
     let endpoint: string

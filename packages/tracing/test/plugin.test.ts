@@ -351,3 +351,30 @@ t.test('outgoing fetch and http calls carry traceparent of their CLIENT span', a
     t.equal(parentId(client!), server.spanContext().spanId)
   }
 })
+
+t.test('a client that goes away still ends the SERVER span, marked aborted', async (t) => {
+  const net = require('node:net') as typeof import('node:net')
+  const app = Fastify()
+  await app.register(o11yTracing, { lifecycleSpans: false })
+  let release: () => void = () => {}
+  let arrived: () => void = () => {}
+  const inHandler = new Promise<void>((resolve) => { arrived = resolve })
+  app.get('/slow', async function slow () {
+    arrived()
+    await new Promise<void>((resolve) => { release = resolve })
+    return 'late'
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => app.close())
+  const socket = net.connect((app.server.address() as { port: number }).port, '127.0.0.1')
+  socket.on('error', () => {})
+  socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n')
+  await inHandler
+  socket.destroy()
+  for (let i = 0; i < 100 && exporter.getFinishedSpans().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+  release()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const span = byName(exporter.getFinishedSpans(), 'GET /slow')
+  t.equal(span.attributes['error.type'], 'aborted')
+  t.equal(exporter.getFinishedSpans().length, 1, 'ended once')
+})
