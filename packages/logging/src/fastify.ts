@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import type { FastifyServerOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
 import { LOG_FIELDS, REQUEST_ID_PATTERN } from './constants'
 import { buildLogger } from './logger'
@@ -25,7 +25,11 @@ type LogControllerClass = NonNullable<FastifyServerOptions['logController']>
 
 /** Server options to spread into `Fastify({ ... })`. */
 export interface FastifyLoggingServerOptions {
-  loggerInstance: Logger
+  /**
+   * A pino logger, typed as Fastify's base logger so that the app keeps the default
+   * `FastifyInstance` type (functions typed `(app: FastifyInstance)` accept it).
+   */
+  loggerInstance: FastifyBaseLogger
   /** Fastify >= 5.12: request logging off, request id logged as `request_id`. */
   logController?: LogControllerClass
   /** Older Fastify 5 releases: the same settings as top-level options. */

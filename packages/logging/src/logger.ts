@@ -105,13 +105,24 @@ function serializeResponse (res: unknown): unknown {
   return typeof res === 'object' && res !== null && !isPlainObject(res) && isResponseLike(res) ? summarizeResponse(res) : res
 }
 
+/** A throwing user serializer must not turn a log call (maybe inside a request) into an error. */
+function guardSerializer (key: string, serializer: (value: any) => unknown): (value: any) => unknown {
+  return function guardedSerializer (value: unknown) {
+    try {
+      return serializer(value)
+    } catch (error) {
+      return `[serializer "${key}" failed: ${error instanceof Error ? error.message : String(error)}]`
+    }
+  }
+}
+
 function buildSerializers (user: Record<string, (value: any) => unknown>, redaction: Redaction | null): Record<string, (value: any) => unknown> {
   const serializers: Record<string, (value: any) => unknown> = {
     req: serializeRequest,
     res: serializeResponse,
-    [LOG_FIELDS.error]: pino.stdSerializers.err,
-    ...user
+    [LOG_FIELDS.error]: pino.stdSerializers.err
   }
+  for (const [key, serializer] of Object.entries(user)) serializers[key] = guardSerializer(key, serializer)
   if (redaction === null) return serializers
   const wrapped: Record<string, (value: any) => unknown> = {}
   for (const [key, serializer] of Object.entries(serializers)) {

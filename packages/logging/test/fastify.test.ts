@@ -1,5 +1,6 @@
 import t from 'tap'
 import Fastify, { LogController } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { context, trace } from '@opentelemetry/api'
 import type { Span } from '@opentelemetry/api'
 import { createLogger, fastifyLoggerOptions, LOG_FIELDS, o11yLogging } from '../src/index'
@@ -10,7 +11,7 @@ import type { Capture } from './helpers'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 const REQUEST_LINE_KEYS = ['level', 'logger', 'message', 'method', 'request_id', 'response_time_ms', 'route', 'status_code', 'timestamp'].sort()
 
-async function buildApp (t: tap.Test, options: FastifyLoggerOptions = {}) {
+async function buildApp (t: tap.Test, options: FastifyLoggerOptions = {}): Promise<{ app: FastifyInstance, out: Capture }> {
   const out = capture()
   const app = Fastify({ ...fastifyLoggerOptions({ name: 'shop', destination: out, ...options }) })
   t.teardown(() => app.close())

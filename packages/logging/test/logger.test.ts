@@ -115,6 +115,14 @@ t.test('base fields are on every line; custom serializers apply', async (t) => {
   t.equal(lines[1]!.job, 'sync')
 })
 
+t.test('a throwing serializer does not make the log call throw', async (t) => {
+  const out = capture()
+  const log = createLogger({ destination: out, serializers: { user: () => { throw new Error('no user') } } })
+  t.doesNotThrow(() => log.info({ user: { id: 1 }, ok: true }, 'still written'))
+  const line = out.lines()[0]!
+  t.same([line.message, line.ok, line.user], ['still written', true, '[serializer "user" failed: no user]'])
+})
+
 t.test('caller fields and bindings cannot overwrite the fields the logger writes', async (t) => {
   const out = capture()
   const log = createLogger({ name: 'real', destination: out })
