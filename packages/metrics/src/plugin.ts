@@ -115,7 +115,8 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
     labelNames: opts.labelNames,
     exemplars: opts.exemplars,
     onOverflow,
-    onLabelError: (route, err) => reportError('label_function', route, err)
+    onLabelError: (route, err) => reportError('label_function', route, err),
+    onExemplarError: (err) => reportError('exemplar', 'active span', err)
   })
   for (const m of red.metrics) addMetric(m)
   addMetric(errorsTotal)

@@ -46,6 +46,7 @@ export interface RequestMetricsOptions {
   exemplars: boolean
   onOverflow: (metric: string) => void
   onLabelError: (route: string, err: unknown) => void
+  onExemplarError: (err: unknown) => void
 }
 
 export interface ErrorSource { readonly errorType: string | null }
@@ -67,6 +68,7 @@ export class RequestMetrics {
   private readonly exceptionMetricName: string
   private readonly onOverflow: (metric: string) => void
   private readonly onLabelError: (route: string, err: unknown) => void
+  private readonly onExemplarError: (err: unknown) => void
   inFlight = 0
 
   constructor (opts: RequestMetricsOptions) {
@@ -76,6 +78,7 @@ export class RequestMetrics {
     this.exemplars = opts.exemplars
     this.onOverflow = opts.onOverflow
     this.onLabelError = opts.onLabelError
+    this.onExemplarError = opts.onExemplarError
     if (this.otel) {
       const names = [OTEL_LABELS.method, OTEL_LABELS.route, OTEL_LABELS.statusCode, ...opts.labelNames, OTEL_LABELS.errorType]
       this.requests = new SeriesStore(names, opts.maxLabelSets, this.bounds.length)
@@ -131,7 +134,13 @@ export class RequestMetrics {
     const buckets = series.buckets as Float64Array
     buckets[i] = (buckets[i] as number) + 1
     if (series.overflow) this.onOverflow(this.requestMetricName)
-    if (this.exemplars) recordExemplar(series, i, seconds)
+    if (this.exemplars) {
+      try {
+        recordExemplar(series, i, seconds)
+      } catch (err) {
+        this.onExemplarError(err)
+      }
+    }
   }
 
   /** An error reached Fastify's error handler (default naming: http_requests_exceptions_total). */
@@ -149,7 +158,13 @@ export class RequestMetrics {
     }
     series.count++
     if (series.overflow) this.onOverflow(this.exceptionMetricName)
-    if (this.exemplars) recordExemplar(series, -1, 1)
+    if (this.exemplars) {
+      try {
+        recordExemplar(series, -1, 1)
+      } catch (err) {
+        this.onExemplarError(err)
+      }
+    }
   }
 
   private baseValues (state: RouteState, method: string, status: number): string[] {

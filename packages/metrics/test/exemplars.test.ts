@@ -1,6 +1,7 @@
+import { context, trace, type Span } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
-import { buildApp, find, scrape } from './fixtures/helpers'
+import { buildApp, find, logCapture, scrape } from './fixtures/helpers'
 import { setupTracing } from './fixtures/tracing'
 
 const tracing = setupTracing()
@@ -69,4 +70,21 @@ t.test("naming: 'otel' puts exemplars on http_server_request_duration_seconds bu
   const { traceId } = await injectInSpan(app, '/x')
   const { samples } = await scrape(app, true)
   t.ok(find(samples, 'http_server_request_duration_seconds_bucket').some((s) => s.exemplar?.labels.trace_id === traceId))
+})
+
+t.test('a span that throws when read never fails the request: the exemplar is skipped, logged once, counted', async (t) => {
+  const logs = logCapture()
+  const app = await buildApp(t, {}, { logger: { level: 'warn', stream: logs.stream } })
+  app.get('/x', async () => 'ok')
+  app.get('/boom', async () => { throw new Error('x') })
+  const broken = { spanContext () { throw new Error('broken span') } } as unknown as Span
+  await context.with(trace.setSpan(context.active(), broken), async () => {
+    t.equal((await app.inject('/x')).statusCode, 200)
+    t.equal((await app.inject('/x')).statusCode, 200)
+    t.equal((await app.inject('/boom')).statusCode, 500)
+  })
+  const { samples } = await scrape(app, true)
+  t.equal(find(samples, 'http_requests_total', { route: '/x' })[0]?.value, 2)
+  t.equal(find(samples, 'o11y_metrics_errors_total', { source: 'exemplar' })[0]?.value, 4)
+  t.equal(logs.lines.filter((l) => l.source === 'exemplar').length, 1)
 })

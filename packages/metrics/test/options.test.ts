@@ -65,3 +65,15 @@ t.test('valid options register fine (null options too)', async (t) => {
   await register({ registry: new Registry(), prefix: 'app_', naming: 'otel', buckets: [0.1, 1], maxLabelSets: 10, labelNames: ['tenant'], labels: () => ({ tenant: 'a' }), excludeRoutes: [/^\/x/], exemplars: false, runtimeMetrics: false, endpoint: { path: '/m', auth: { type: 'basic', username: 'u', password: 'p' }, timeoutMs: 100 } })
   t.pass()
 })
+
+t.test('every error code is documented in docs/errors.md and the README', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const { resolve } = await import('node:path')
+  const docs = readFileSync(resolve(__dirname, '../../../docs/errors.md'), 'utf8')
+  const section = docs.slice(docs.indexOf('## @o11y/metrics'), docs.indexOf('## @o11y/tracing'))
+  const readme = readFileSync(resolve(__dirname, '../README.md'), 'utf8')
+  for (const code of Object.keys(ERROR_CODES)) {
+    t.match(section, `| \`${code}\` |`, `${code} in docs/errors.md`)
+    t.match(readme, `| \`${code}\` |`, `${code} in the README`)
+  }
+})
