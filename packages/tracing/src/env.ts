@@ -15,6 +15,12 @@ export interface EnvConfig {
   endpoint?: string
   sampler: SamplerName
   samplerRatio: number
+  /** OTEL_BSP_* and attribute limits, only when set (and valid). */
+  scheduledDelayMillis?: number
+  exportTimeoutMillis?: number
+  maxQueueSize?: number
+  maxExportBatchSize?: number
+  attributeValueLengthLimit?: number
 }
 
 type Env = Record<string, string | undefined>
@@ -93,6 +99,24 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
     else bad(ENV.TRACES_SAMPLER_ARG, ratioRaw, String(DEFAULTS.samplerRatio), 'a number from 0 to 1')
   }
 
+  const limits: Partial<Record<'scheduledDelayMillis' | 'exportTimeoutMillis' | 'maxQueueSize' | 'maxExportBatchSize' | 'attributeValueLengthLimit', number>> = {}
+  const positive = (key: keyof typeof limits, name: string, fallback: number): void => {
+    const raw = get(name)
+    if (raw === undefined) return
+    const value = Number(raw)
+    if (Number.isInteger(value) && value > 0) limits[key] = value
+    else bad(name, raw, String(fallback), 'a positive integer')
+  }
+  positive('scheduledDelayMillis', ENV.BSP_SCHEDULE_DELAY, DEFAULTS.scheduledDelayMillis)
+  positive('exportTimeoutMillis', ENV.BSP_EXPORT_TIMEOUT, DEFAULTS.exportTimeoutMillis)
+  positive('maxQueueSize', ENV.BSP_MAX_QUEUE_SIZE, DEFAULTS.maxQueueSize)
+  positive('maxExportBatchSize', ENV.BSP_MAX_EXPORT_BATCH_SIZE, DEFAULTS.maxExportBatchSize)
+  positive('attributeValueLengthLimit', get(ENV.SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT) !== undefined ? ENV.SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT : ENV.ATTRIBUTE_VALUE_LENGTH_LIMIT, DEFAULTS.attributeValueLengthLimit)
+  if (limits.maxQueueSize !== undefined && limits.maxExportBatchSize !== undefined && limits.maxExportBatchSize > limits.maxQueueSize) {
+    bad(ENV.BSP_MAX_EXPORT_BATCH_SIZE, String(limits.maxExportBatchSize), `${limits.maxQueueSize} (the queue size)`, 'at most OTEL_BSP_MAX_QUEUE_SIZE')
+    limits.maxExportBatchSize = limits.maxQueueSize
+  }
+
   const serviceName = get(ENV.SERVICE_NAME)
   return {
     disabled,
@@ -102,7 +126,8 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
     protocol,
     ...(endpoint !== undefined ? { endpoint } : {}),
     sampler,
-    samplerRatio
+    samplerRatio,
+    ...limits
   }
 }
 

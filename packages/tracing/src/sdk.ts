@@ -103,11 +103,13 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
   if (options.disabled === true || (options.disabled === undefined && env.disabled)) return disabledHandle()
 
   const limits = {
-    maxQueueSize: options.maxQueueSize ?? DEFAULTS.maxQueueSize,
-    maxExportBatchSize: options.maxExportBatchSize ?? DEFAULTS.maxExportBatchSize,
-    scheduledDelayMillis: options.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
-    exportTimeoutMillis: options.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis
+    maxQueueSize: options.maxQueueSize ?? env.maxQueueSize ?? DEFAULTS.maxQueueSize,
+    maxExportBatchSize: options.maxExportBatchSize ?? env.maxExportBatchSize ?? DEFAULTS.maxExportBatchSize,
+    scheduledDelayMillis: options.scheduledDelayMillis ?? env.scheduledDelayMillis ?? DEFAULTS.scheduledDelayMillis,
+    exportTimeoutMillis: options.exportTimeoutMillis ?? env.exportTimeoutMillis ?? DEFAULTS.exportTimeoutMillis
   }
+  // Env and options may each set one of the two; the batch can never exceed the queue.
+  limits.maxExportBatchSize = Math.min(limits.maxExportBatchSize, limits.maxQueueSize)
   const shutdownTimeoutMillis = options.shutdownTimeoutMillis ?? DEFAULTS.shutdownTimeoutMillis
 
   let batch: BoundedBatchSpanProcessor | undefined
@@ -148,7 +150,7 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
     sampler: typeof options.sampler === 'object'
       ? options.sampler
       : createSampler(options.sampler ?? env.sampler, options.samplerRatio ?? env.samplerRatio),
-    spanLimits: { attributeValueLengthLimit: options.attributeValueLengthLimit ?? DEFAULTS.attributeValueLengthLimit },
+    spanLimits: { attributeValueLengthLimit: options.attributeValueLengthLimit ?? env.attributeValueLengthLimit ?? DEFAULTS.attributeValueLengthLimit },
     spanProcessors
   })
 

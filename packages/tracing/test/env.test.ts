@@ -50,6 +50,14 @@ t.test('valid values are read', async (t) => {
   t.equal(readEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/custom' }, logger).endpoint, 'https://x.example/custom', 'the traces endpoint is used as is')
   t.equal(readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, logger).endpoint, 'http://c:4317', 'grpc takes the base endpoint')
   t.same(readEnv({ OTEL_TRACES_EXPORTER: 'none', OTEL_SDK_DISABLED: 'false' }, logger).exporters, ['none'])
+  t.match(readEnv({
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    OTEL_BSP_EXPORT_TIMEOUT: '2000',
+    OTEL_BSP_MAX_QUEUE_SIZE: '500',
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '50',
+    OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64'
+  }, logger), { scheduledDelayMillis: 100, exportTimeoutMillis: 2000, maxQueueSize: 500, maxExportBatchSize: 50, attributeValueLengthLimit: 64 })
+  t.equal(readEnv({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '64', OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '32' }, logger).attributeValueLengthLimit, 32, 'the span-specific limit wins')
 })
 
 t.test('each bad value: one warning naming the variable, then the default', async (t) => {
@@ -64,7 +72,12 @@ t.test('each bad value: one warning naming the variable, then the default', asyn
     [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'ftp://x' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', { endpoint: undefined }],
     [{ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER', { sampler: 'parentbased_always_on' }],
     [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'OTEL_TRACES_SAMPLER_ARG', { samplerRatio: 1 }],
-    [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' }, 'OTEL_TRACES_SAMPLER_ARG', { samplerRatio: 1 }]
+    [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: 'half' }, 'OTEL_TRACES_SAMPLER_ARG', { samplerRatio: 1 }],
+    [{ OTEL_BSP_SCHEDULE_DELAY: 'soon' }, 'OTEL_BSP_SCHEDULE_DELAY', { scheduledDelayMillis: undefined }],
+    [{ OTEL_BSP_EXPORT_TIMEOUT: '-1' }, 'OTEL_BSP_EXPORT_TIMEOUT', { exportTimeoutMillis: undefined }],
+    [{ OTEL_BSP_MAX_QUEUE_SIZE: '1.5' }, 'OTEL_BSP_MAX_QUEUE_SIZE', { maxQueueSize: undefined }],
+    [{ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', { maxQueueSize: 10, maxExportBatchSize: 10 }],
+    [{ OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '0' }, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', { attributeValueLengthLimit: undefined }]
   ]
   for (const [env, name, expected] of cases) {
     const logger = capture()
@@ -115,6 +128,23 @@ t.test('startTracing from the environment: endpoint, service name, resource attr
   const [span] = await receiver.waitForSpans(1)
   t.equal(span?.name, 'from_env')
   t.match(span?.resource, { 'service.name': 'env-service', team: 'payments' })
+})
+
+t.test('OTEL_BSP_* and the attribute limit apply to the running SDK', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({
+    env: { OTEL_BSP_SCHEDULE_DELAY: '20', OTEL_BSP_MAX_QUEUE_SIZE: '3', OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '5' },
+    endpoint: receiver.tracesUrl,
+    fastify: false,
+    logger: capture()
+  })
+  t.teardown(() => handle.shutdown())
+  // Batch size follows the queue size (3): 3 spans go out at once, 3 wait, the last 2 are dropped.
+  for (let i = 0; i < 8; i++) withSpan(`s${i}`, () => {}, { long: 'abcdefghij' })
+  t.match(handle.stats(), { dropped: 2, queued: 3 }, 'queue of 3: two dropped')
+  const spans = await receiver.waitForSpans(6)
+  t.same(spans.map((s) => s.attributes.long), Array(6).fill('abcde'))
 })
 
 t.test('a bad environment still starts tracing, with defaults and one warning each', async (t) => {
