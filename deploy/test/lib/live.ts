@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import type { AddressInfo } from 'node:net'
-import { createServer as createHttpServer } from 'node:http'
 import { basename, join } from 'node:path'
 import YAML from 'yaml'
 import type { PrometheusHandle } from '@o11y/test-utils'
@@ -54,35 +52,6 @@ export function startProcess (args: string[], cwd: string, env: NodeJS.ProcessEn
       return child.exitCode
     }
   }
-}
-
-/** An OTLP/HTTP endpoint that accepts and keeps every export request body (any encoding). */
-export async function startOtlpSink (): Promise<{ url: string, bodies: Buffer[], close: () => Promise<void> }> {
-  const bodies: Buffer[] = []
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks))
-      const json = String(req.headers['content-type'] ?? '').includes('json')
-      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '')
-    })
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    bodies,
-    close: async () => {
-      server.closeAllConnections()
-      await new Promise<void>((r) => server.close(() => r()))
-    }
-  }
-}
-
-/** True when the trace id (hex) was exported: raw 16 bytes in protobuf, or hex text in JSON. */
-export function traceExported (bodies: Buffer[], traceId: string): boolean {
-  const raw = Buffer.from(traceId, 'hex')
-  return bodies.some((b) => b.includes(raw) || b.includes(Buffer.from(traceId)))
 }
 
 /**
