@@ -83,7 +83,9 @@ t.test('a broken collector makes /metrics answer 500 quickly with the cause logg
   const line = logs.lines.find((l) => /collecting metrics failed/.test(l.msg))
   t.match(line, { level: 50, err: { message: /broken_gauge.*disk is gone/ } })
   t.equal((await app.inject('/x')).statusCode, 200)
-  t.rejects(app.metrics.render(), /broken_gauge/)
+  await t.rejects(app.metrics.render(), /broken_gauge/)
+  const errors = await (app.metrics.registry.getSingleMetric('o11y_metrics_errors_total') as unknown as { get (): Promise<{ values: Array<{ labels: { source: string }, value: number }> }> }).get()
+  t.equal(errors.values.find((v) => v.labels.source === 'collector')?.value, 1, 'the failed scrape is counted')
 })
 
 t.test('a collector that hangs answers 500 after endpoint.timeoutMs', async (t) => {

@@ -292,3 +292,17 @@ t.test('a thrown non-Error value is counted as Error', async (t) => {
   t.equal(res.statusCode, 500)
   t.same(find((await scrape(app)).samples, 'http_requests_exceptions_total').map((s) => s.labels.exception), ['Error'])
 })
+
+t.test('exceptions are counted when a custom error handler answers with a plain payload', async (t) => {
+  const app = await buildApp(t)
+  app.setErrorHandler(function handler (_err, _request, reply) {
+    return reply.code(503).send({ code: 'DATABASE_UNAVAILABLE' })
+  })
+  app.get('/db', async () => { throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })
+  const res = await app.inject('/db')
+  t.equal(res.statusCode, 503)
+  t.same(res.json(), { code: 'DATABASE_UNAVAILABLE' })
+  const { samples } = await scrape(app)
+  t.same(find(samples, 'http_requests_exceptions_total').map((s) => [s.labels.route, s.labels.exception, s.value]), [['/db', 'ECONNREFUSED', 1]])
+  t.equal(find(samples, 'http_requests_total', { route: '/db', status_code: '503' })[0]?.value, 1)
+})
