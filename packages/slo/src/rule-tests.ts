@@ -99,6 +99,52 @@ function burnCase (spec: Spec, slo: Slo, tier: BurnTier, factor: number): RuleTe
   }
 }
 
+/** Share of a window ending at `at` minutes that fell into a burn over minutes (0, `burnEnd`]. */
+function burnShare (window: string, at: number, burnEnd: number): number {
+  const minutes = MINUTES[window] as number
+  const covered = Math.min(minutes, at)
+  return Math.max(0, burnEnd - Math.max(0, at - minutes)) / covered
+}
+
+/**
+ * The point of the short windows: an hour-long burn pages; ten minutes after the errors stop the
+ * 5m window is clean and the page clears although the 1h window is still far above 14.4x.
+ * Left out when the numbers would sit within 10% of a threshold (very low objectives).
+ */
+function recoveryCase (spec: Spec, slo: Slo): RuleTestCase | undefined {
+  const [fast] = BURN_TIERS as [BurnTier]
+  const ratio = Math.min(round(2 * tierThreshold(slo, fast)), 1)
+  const burnEnd = 60
+  const at = 70
+  const firingAfter: ExpAlert[] = []
+  for (const tier of BURN_TIERS) {
+    const threshold = tierThreshold(slo, tier)
+    const above = [tier.longWindow, tier.shortWindow].map((w) => ratio * burnShare(w, at, burnEnd))
+    if (above.some((r) => r > threshold * BELOW && r < threshold * ABOVE)) return undefined
+    if (above.every((r) => r > threshold)) firingAfter.push(expectedAlert(spec, slo, tier))
+  }
+  if (!(ratio * burnShare(fast.longWindow, at, burnEnd) > tierThreshold(slo, fast) * ABOVE)) return undefined
+  const perMinute = Math.max(BASE_RATE, Math.ceil(slo.minRequests * 2 / 60))
+  const burning = syntheticTraffic(spec, slo, perMinute, ratio, burnEnd)
+  const after = syntheticTraffic(spec, slo, perMinute, 0, burnEnd)
+  // Continue each counter from where the burn left it: the good one grows by the full rate, the bad one stays flat.
+  const series = burning.map((s, i) => {
+    const [start, step] = s.values.replace(/x\d+$/, '').split('+').map(Number) as [number, number]
+    const afterStep = Number((after[i] as InputSeries).values.replace(/x\d+$/, '').split('+')[1])
+    const last = round(start + step * burnEnd)
+    return { series: s.series, values: `${s.values} ${round(last + afterStep)}+${afterStep}x${at - burnEnd - 1}` }
+  })
+  return {
+    name: `${slo.name}: a ${round(ratio / slo.errorBudget)}x burn for 1h fires ${fast.id}; 10m after the errors stop the 5m window clears it while the 1h window is still above ${fast.burnRate}x`,
+    interval: '1m',
+    input_series: series,
+    alert_rule_test: [
+      { eval_time: '1h', alertname: alertName(spec, slo), exp_alerts: firingAt(spec, slo, ratio) },
+      { eval_time: `${at}m`, alertname: alertName(spec, slo), exp_alerts: firingAfter }
+    ]
+  }
+}
+
 function recordLabels (spec: Spec, slo: Slo, record: string): string {
   const labels: Record<string, string> = { service: spec.service, slo: slo.name, sli: slo.sli }
   if (slo.route !== undefined) labels.route = slo.route
@@ -141,7 +187,7 @@ function lowTrafficCase (spec: Spec, slo: Slo): RuleTestCase {
 /**
  * `promtool test rules` cases for a spec: per SLO, a healthy hour, then for every tier a burn just above
  * its rate (it fires, with every slower tier) and just below it (it stays quiet, the slower ones fire),
- * each held for the tier's long window; and the low-traffic guard.
+ * each held for the tier's long window (up to 6h); recovery after an hour-long fast burn; and the low-traffic guard.
  */
 export function buildRuleTests (spec: Spec, rulesFile: string): RuleTestFile {
   const tests: RuleTestCase[] = []
@@ -153,6 +199,8 @@ export function buildRuleTests (spec: Spec, rulesFile: string): RuleTestFile {
         if (test) tests.push(test)
       }
     }
+    const recovery = recoveryCase(spec, slo)
+    if (recovery) tests.push(recovery)
     if (slo.minRequests > 0) tests.push(lowTrafficCase(spec, slo))
   }
   return { rule_files: [rulesFile], evaluation_interval: EVALUATION_INTERVAL, tests }

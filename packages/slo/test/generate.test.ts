@@ -97,18 +97,24 @@ t.test('every runbook anchor exists in docs/slo.md', async (t) => {
 t.test('rule tests: a healthy hour, above and below every tier, the guard', async (t) => {
   const file = buildRuleTests(orderService, '../rules/slo-order-service.yml')
   t.same(file.rule_files, ['../rules/slo-order-service.yml'])
-  t.equal(file.tests.length, 3 * 10)
+  t.equal(file.tests.length, 3 * 11)
   const checkout = file.tests.filter((c) => c.name.startsWith('checkout-availability:'))
   t.same(checkout.map((c) => c.alert_rule_test[0]?.exp_alerts.map((a) => a.exp_labels.long_window)), [
-    [], ['1h', '6h', '1d', '3d'], ['6h', '1d', '3d'], ['6h', '1d', '3d'], ['1d', '3d'], ['1d', '3d'], ['3d'], ['3d'], [], []
+    [], ['1h', '6h', '1d', '3d'], ['6h', '1d', '3d'], ['6h', '1d', '3d'], ['1d', '3d'], ['1d', '3d'], ['3d'], ['3d'], [], ['1h', '6h', '1d', '3d'], []
   ])
+  const recovery = checkout[9]
+  t.match(recovery?.name, 'a 28.8x burn for 1h fires page-fast-burn; 10m after the errors stop the 5m window clears it')
+  t.same(recovery?.alert_rule_test.map((a) => [a.eval_time, a.exp_alerts.map((e) => e.exp_labels.long_window)]), [
+    ['1h', ['1h', '6h', '1d', '3d']], ['70m', ['6h', '1d', '3d']]
+  ])
+  t.same(recovery?.input_series.map((s) => s.values), ['0+856x60 52360+1000x9', '0+144x60 8640+0x9'], 'bad counter flat after minute 60, good one at the full rate')
   t.same(checkout[1]?.input_series.map((s) => s.series), [
     'http_requests_total{service="order-service",job="order-service",method="POST",route="/api/orders/:id/checkout",status_code="200"}',
     'http_requests_total{service="order-service",job="order-service",method="POST",route="/api/orders/:id/checkout",status_code="500"}'
   ])
   t.same(checkout[1]?.input_series.map((s) => s.values), ['0+920.8x60', '0+79.2x60'], '1.1 x 14.4 x 0.005 = 7.92% errors')
   t.same(checkout[2]?.input_series.map((s) => s.values), ['0+935.2x60', '0+64.8x60'], '0.9 x 14.4 x 0.005 = 6.48% errors')
-  t.same(checkout[9]?.input_series.map((s) => s.values), ['0+0.416666666667x60', '0+0.416666666667x60'], '50 requests in an hour, half of them failing')
+  t.same(checkout[10]?.input_series.map((s) => s.values), ['0+0.416666666667x60', '0+0.416666666667x60'], '50 requests in an hour, half of them failing')
   const latency = file.tests.find((c) => c.name.startsWith('get-order-latency: a 15.84x'))
   t.same(latency?.input_series.map((s) => s.series), [
     'http_request_duration_seconds_bucket{service="order-service",job="order-service",method="GET",route="/api/orders/:id",status_code="200",le="0.25"}',
@@ -121,6 +127,9 @@ t.test('rule tests skip tiers that cannot fire: objectives below about 93% canno
   const names = buildRuleTests(spec, 'r.yml').tests.filter((c) => c.name.startsWith('availability:')).map((c) => c.name)
   t.notOk(names.some((n) => n.includes('page-fast-burn')), 'no page-fast-burn case: 1.44 > 100% errors')
   t.ok(names.some((n) => n.includes('page-slow-burn')))
+  t.notOk(names.some((n) => n.includes('10m after')), 'no recovery case: the 1h window cannot stay above 14.4x')
+  const latency = buildRuleTests(parseSpec(VALID_SPEC.replace('objective: 99\n', 'objective: 95\n')), 'r.yml').tests.find((c) => c.name.startsWith('search-latency') && c.name.includes('10m after'))
+  t.match(latency?.name, 'search-latency: a 20x burn for 1h', 'the burn is capped at 100% bad requests')
 })
 
 t.test('dashboard: variables service and route, every panel query uses only them and recorded series', async (t) => {

@@ -80,3 +80,18 @@ t.test('the generated tests catch a missing guard', { skip: promtool.skip, timeo
   t.equal(res.status, 1, 'promtool test rules fails')
   t.match(res.output, 'half the requests fail but only 50 requests in 1h (guard: 100): nothing fires')
 })
+
+t.test('the generated tests catch a page without its short window: it would not clear after recovery', { skip: promtool.skip, timeout: 300_000 }, async (t) => {
+  const dir = tempDir()
+  const spec = parseSpec(VALID_SPEC.replace(/ {2}- name: search-latency[\s\S]*$/, ''))
+  writeFiles(dir, generateFiles(spec))
+  const rulesFile = join(dir, 'prometheus/rules/slo-shop.yml')
+  const rules = readFileSync(rulesFile, 'utf8')
+  const shortCondition = /\n\s+and\n\s+slo:sli_error:ratio_rate5m\{service="shop",slo="availability"\} > 0\.0144/
+  t.match(rules, shortCondition)
+  writeFileSync(rulesFile, rules.replace(shortCondition, ''))
+  const res = run(['test', 'rules', 'prometheus/tests/slo-shop.test.yml'], dir)
+  t.equal(res.status, 1, 'promtool test rules fails')
+  t.match(res.output, '10m after the errors stop the 5m window clears it')
+  t.match(res.output, /alertname: ShopAvailabilityBudgetBurn, time: 1h10m,/)
+})
