@@ -2,7 +2,9 @@ import t from 'tap'
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base'
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api'
 import { startOtlpReceiver } from '@o11y/test-utils'
-import { createSampler, readEnv, parseResourceAttributes, startTracing, withSpan, type WarningLogger } from '../src/index'
+import { startTracing, withSpan, type WarningLogger } from '../src/index'
+import { createSampler } from '../src/sdk'
+import { readEnv, parseResourceAttributes } from '../src/env'
 
 function capture (): WarningLogger & { codes: string[], messages: string[] } {
   const codes: string[] = []
