@@ -64,6 +64,7 @@ export function checkFiles (outDir: string, files: GeneratedFile[]): Array<{ pat
     try {
       current = readFileSync(join(outDir, file.path), 'utf8')
     } catch {
+      // o11y-gate-ignore error-observed: an unreadable file is reported to the caller as status 'missing'
       return { path: file.path, status: 'missing' as const }
     }
     return { path: file.path, status: current === file.content ? 'up-to-date' as const : 'differs' as const }
