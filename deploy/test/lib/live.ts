@@ -13,7 +13,7 @@ export const LOADGEN_ENTRY = join(SERVICE_DIR, 'dist', 'loadgen.js')
 export function childEnv (extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'NODE_OPTIONS' || k === 'NODE_V8_COVERAGE' || k.startsWith('TAP') || k === '_TAPJS_PROCESSINFO_COVERAGE_') continue
+    if (k === 'NODE_OPTIONS' || k === 'NODE_V8_COVERAGE' || k === 'NODE_PATH' || k.startsWith('TAP') || k.startsWith('_TAPJS_') || k.startsWith('TS_NODE_')) continue
     if (k === 'DATABASE_URL' || k.startsWith('OTEL_') || k.startsWith('PG')) continue
     env[k] = v
   }
@@ -28,7 +28,9 @@ export interface ManagedProcess {
 }
 
 export function startProcess (args: string[], cwd: string, env: NodeJS.ProcessEnv): ManagedProcess {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  // tap's process tracker puts its loader back into NODE_OPTIONS of every spawned process; `env -u`
+  // (which then execs node, keeping the pid) runs the service as a user would, without it.
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const keep = (c: Buffer): void => {
     output += c.toString('utf8')
