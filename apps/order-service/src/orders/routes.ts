@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import { addSpanAttributes } from '@o11y/tracing'
 import { PAGE_LIMIT_DEFAULT, ROUTES } from '../constants.js'
 import { checkout, type BusinessMetrics } from './checkout.js'
 import { decodeCursor, encodeCursor } from './cursor.js'
@@ -27,6 +28,7 @@ export async function orderRoutes (app: FastifyInstance, opts: OrderRoutesOption
   })
 
   app.get<{ Params: IdParams }>(ROUTES.order, { schema: { params: orderIdParams, response: orderResponse } }, async function getOrder (request) {
+    addSpanAttributes({ 'order.id': request.params.id })
     const order = await repo.get(request.params.id)
     if (!order) throw notFound(request.params.id)
     return order
@@ -35,6 +37,7 @@ export async function orderRoutes (app: FastifyInstance, opts: OrderRoutesOption
   app.get<{ Querystring: ListQuery }>(ROUTES.orders, { schema: { querystring: listOrdersQuery, response: orderPageResponse } }, async function listOrders (request) {
     const { customerId, cursor, limit = PAGE_LIMIT_DEFAULT } = request.query
     const page = await repo.list({ customerId, limit, afterSeq: cursor === undefined ? undefined : decodeCursor(cursor) })
+    addSpanAttributes({ 'orders.page.size': page.orders.length, 'orders.page.limit': limit, 'orders.page.has_more': Boolean(page.nextSeq) })
     return { orders: page.orders, ...(page.nextSeq ? { nextCursor: encodeCursor(page.nextSeq) } : {}) }
   })
 
