@@ -1,8 +1,6 @@
 import { SpanKind } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
-
 export function byName (spans: ReadableSpan[], name: string): ReadableSpan {
   const span = spans.find((s) => s.name === name)
   if (span === undefined) throw new Error(`no span named ${JSON.stringify(name)} in [${spans.map((s) => s.name).join(', ')}]`)

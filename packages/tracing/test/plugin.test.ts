@@ -3,17 +3,25 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import Fastify from 'fastify'
 import { startTracing, o11yTracing, addSpanAttributes } from '../src/index'
-import { byName, DATABASE_URL, parentId, servers } from './helpers'
+import { byName, parentId, servers } from './helpers'
+import { testDatabase } from './db'
 
 // Tracing (and the pg instrumentation) must be in place before pg is loaded.
 const exporter = new InMemorySpanExporter()
 const handle = startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)], fastify: false, exporter: 'none' })
 const pg = require('pg') as typeof import('pg')
-const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 })
+let pool: import('pg').Pool
+let queryName = ''
 
-t.teardown(async () => {
-  await pool.end()
-  await handle.shutdown()
+t.before(async () => {
+  const db = await testDatabase(t)
+  pool = new pg.Pool({ connectionString: db.url, max: db.poolMax })
+  queryName = `pg.query:SELECT ${db.database}`
+  t.teardown(async () => {
+    await pool.end()
+    await db.stop()
+    await handle.shutdown()
+  })
 })
 t.beforeEach(() => exporter.reset())
 
@@ -69,7 +77,7 @@ t.test('one request: SERVER, Fastify request/handler and pg spans in one trace',
   t.equal(parentId(request), server.spanContext().spanId)
   const handler = byName(spans, 'handler - getOrder')
   t.equal(parentId(handler), request.spanContext().spanId)
-  const query = byName(spans, 'pg.query:SELECT test')
+  const query = byName(spans, queryName)
   t.equal(query.kind, SpanKind.CLIENT)
   t.equal(parentId(query), handler.spanContext().spanId)
   t.equal(query.attributes['db.query.text'], 'SELECT $1::int AS id, $2::text AS secret', 'statement with placeholders')
@@ -214,7 +222,7 @@ t.test('lifecycle spans can be turned off: SERVER span and pg only', async (t) =
   const spans = exporter.getFinishedSpans()
   const server = byName(spans, 'GET /api/orders/:id')
   t.notOk(spans.some((s) => s.name === 'request' || s.name.startsWith('handler')))
-  t.equal(parentId(byName(spans, 'pg.query:SELECT test')), server.spanContext().spanId)
+  t.equal(parentId(byName(spans, queryName)), server.spanContext().spanId)
 })
 
 t.test('addSpanAttributes in a handler; long values are cut to the length limit', async (t) => {

@@ -2,10 +2,16 @@ import t, { type Test } from 'tap'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { startOtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
-import { DATABASE_URL } from './helpers'
+import { testDatabase, type TestDatabase } from './db'
 
 // The fixtures load the BUILT package (dist/) by its name, exactly as an application does.
 const root = join(__dirname, '..')
+
+let db: TestDatabase
+t.before(async () => {
+  db = await testDatabase(t)
+  t.teardown(() => db.stop())
+})
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
@@ -14,7 +20,7 @@ function runNode (args: string[], env: Record<string, string>): Promise<Run> {
     execFile(process.execPath, args, {
       cwd: root,
       timeout: 60_000,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL, ...env }
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATABASE_URL: db.url, ...env }
     }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : (typeof err.code === 'number' ? err.code : null), stdout, stderr })
     })
@@ -30,7 +36,7 @@ function checkTrace (t: Test, spans: ReceivedSpan[]): ReceivedSpan {
   const server = find('GET /api/orders/:id')
   const request = find('request')
   const handler = find('handler - getOrder')
-  const query = find('pg.query:SELECT test')
+  const query = find(`pg.query:SELECT ${db.database}`)
   t.equal(spans.filter((s) => s.kind === 2).length, 1, 'one SERVER span')
   t.equal(server.kind, 2)
   t.equal(request.kind, 1)
@@ -84,7 +90,7 @@ t.test('OTEL_TRACES_EXPORTER=console prints the spans', async (t) => {
   const run = await runNode(['--require', '@o11y/tracing/register', 'test/fixtures/cjs-app.cjs'], { OTEL_TRACES_EXPORTER: 'console' })
   t.equal(run.code, 0, run.stderr)
   t.match(run.stdout, "name: 'GET /api/orders/:id'")
-  t.match(run.stdout, "name: 'pg.query:SELECT test'")
+  t.match(run.stdout, `name: 'pg.query:SELECT ${db.database}'`)
 })
 
 t.test('OTEL_SDK_DISABLED=true: the app runs and nothing is exported', async (t) => {
