@@ -1,7 +1,8 @@
 import t from 'tap'
 import { SpanStatusCode, trace } from '@opentelemetry/api'
 import { createMemoryTracing } from '@o11y/test-utils'
-import { addSpanAttributes, addSpanEvent, getTracer, withSpan } from '../src/index'
+import Fastify from 'fastify'
+import { addSpanAttributes, addSpanEvent, getTracer, o11yTracing, withSpan } from '../src/index'
 import { byName, parentId } from './helpers'
 
 t.test('with tracing on', async (t) => {
@@ -74,6 +75,21 @@ t.test('with tracing on', async (t) => {
     getTracer('payments', '1.2.3').startSpan('named_tracer').end()
     t.equal(byName(memory.spans(), 'default_tracer').instrumentationScope.name, '@o11y/tracing')
     t.same(byName(memory.spans(), 'named_tracer').instrumentationScope, { name: 'payments', version: '1.2.3', schemaUrl: undefined })
+  })
+
+  t.test('with createMemoryTracing (as other packages test), the plugin traces and onClose flushes', async (t) => {
+    const app = Fastify()
+    await app.register(o11yTracing)
+    let inOnResponse: string | undefined
+    app.addHook('onResponse', async function probe () { inOnResponse = trace.getActiveSpan()?.spanContext().traceId })
+    app.get('/memory', async function memoryRoute () {
+      return withSpan('inner_work', async () => 'done')
+    })
+    t.equal((await app.inject('/memory')).body, 'done')
+    await app.close()
+    const server = byName(memory.spans(), 'GET /memory')
+    t.equal(inOnResponse, server.spanContext().traceId)
+    t.equal(byName(memory.spans(), 'inner_work').spanContext().traceId, server.spanContext().traceId)
   })
 
   t.test('attributes and events without an active span are no-ops', async (t) => {
