@@ -1,4 +1,4 @@
-import { channel } from 'node:diagnostics_channel'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { hostname } from 'node:os'
 import { context, propagation, trace, type Attributes } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
@@ -171,12 +171,12 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
   })
 
   const fastifyOptions = options.fastify ?? true
-  const initChannel = channel('fastify.initialization')
+  const FASTIFY_INIT = 'fastify.initialization'
   const onFastify = (message: unknown): void => {
     const instance = (message as { fastify?: FastifyInstance }).fastify
     if (instance !== undefined) installTracing(instance, fastifyOptions === true ? {} : fastifyOptions as O11yTracingOptions)
   }
-  if (fastifyOptions !== false) initChannel.subscribe(onFastify)
+  if (fastifyOptions !== false) subscribe(FASTIFY_INIT, onFastify)
 
   const bounded = <T>(work: Promise<T>, what: string): Promise<void> => {
     let timer: NodeJS.Timeout | undefined
@@ -197,7 +197,7 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
     forceFlush: () => stopping ?? bounded(provider.forceFlush(), 'flushing spans'),
     shutdown: () => {
       stopping ??= (async () => {
-        if (fastifyOptions !== false) initChannel.unsubscribe(onFastify)
+        if (fastifyOptions !== false) unsubscribe(FASTIFY_INIT, onFastify)
         unregister()
         await bounded(provider.shutdown(), 'tracing shutdown')
         if (ownsProvider) trace.disable()
