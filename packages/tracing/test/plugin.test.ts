@@ -110,6 +110,29 @@ t.test('the request span is active in every hook, the handler and onResponse', a
   })
 })
 
+t.test('with lifecycle spans: hooks see a span of the request\'s trace, onResponse the SERVER span', async (t) => {
+  const app = Fastify()
+  await app.register(o11yTracing)
+  const seen: Record<string, { traceId?: string, spanId?: string }> = {}
+  const record = (name: string) => { seen[name] = { traceId: trace.getActiveSpan()?.spanContext().traceId, spanId: trace.getActiveSpan()?.spanContext().spanId } }
+  for (const hook of ['onRequest', 'preHandler', 'onSend', 'onResponse'] as const) {
+    app.addHook(hook, async function probe () { record(hook) })
+  }
+  app.get('/life', async function life () { record('handler'); return 'ok' })
+  t.teardown(() => app.close())
+  await app.inject('/life')
+  const spans = exporter.getFinishedSpans()
+  const server = byName(spans, 'GET /life')
+  const ids = new Set(spans.map((s) => s.spanContext().spanId))
+  for (const [name, ctx] of Object.entries(seen)) {
+    t.equal(ctx.traceId, server.spanContext().traceId, `${name}: same trace`)
+    t.ok(ids.has(ctx.spanId!), `${name}: one of the request's spans`)
+  }
+  t.equal(seen.onResponse?.spanId, server.spanContext().spanId, 'onResponse: the SERVER span')
+  t.equal(seen.handler?.spanId, byName(spans, 'handler - life').spanContext().spanId, 'handler: its handler span')
+  t.same(Object.keys(seen).sort(), ['handler', 'onRequest', 'onResponse', 'onSend', 'preHandler'])
+})
+
 t.test('also over a real socket, onResponse sees the span', async (t) => {
   const app = Fastify()
   await app.register(o11yTracing)
