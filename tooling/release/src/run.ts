@@ -53,7 +53,14 @@ export async function startApp (cmd: string, args: string[], options: RunOptions
   let stdout = ''
   let stderr = ''
   let running = true
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { running = false; resolve() }))
+  // If the test process exits without stopping it (a crash, a runner timeout), take it along.
+  const killOnExit = (): void => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }
+  process.once('exit', killOnExit)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    running = false
+    process.removeListener('exit', killOnExit)
+    resolve()
+  }))
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
 

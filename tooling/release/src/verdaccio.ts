@@ -102,9 +102,12 @@ export async function startVerdaccio (options: RegistryOptions): Promise<Registr
   })
   child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  // If the test process exits without stopping it (a crash, a runner timeout), take it along.
+  const killOnExit = (): void => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }
+  process.once('exit', killOnExit)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let running = true
-  void exited.then(() => { running = false })
+  void exited.then(() => { running = false; process.removeListener('exit', killOnExit) })
 
   const stop = async (): Promise<void> => {
     if (!running || child.pid === undefined) return

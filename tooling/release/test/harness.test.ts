@@ -1,6 +1,6 @@
 // The harness the end-to-end test stands on: Verdaccio start/stop, users, process helpers.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { cleanEnv, freePort, runCommand, startApp, startVerdaccio, strayFiles, verdaccioConfig, waitFor } from '../src/index'
@@ -81,4 +81,29 @@ t.test('startApp reports an app that exits or never gets ready', async (t) => {
 
 t.test('waitFor gives up after its timeout', async (t) => {
   await t.rejects(waitFor(() => undefined, 50, 'nothing'), /timed out after 50 ms waiting for nothing/)
+})
+
+// A tiny HTTP server that prints its port, started through startApp.
+const SERVER = "require('node:http').createServer((q, r) => r.end('up')).listen(0, '127.0.0.1', function () { console.error('ready on ' + this.address().port) })"
+
+t.test('an app and a registry still running when the test process exits are killed with it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'o11y-orphans-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const script = join(dir, 'orphans.ts')
+  writeFileSync(script, [
+    `import { startApp, startVerdaccio } from ${JSON.stringify(join(__dirname, '../src/index'))}`,
+    'async function main (): Promise<void> {',
+    `  const registry = await startVerdaccio({ dir: ${JSON.stringify(join(dir, 'registry'))}, uplink: 'http://127.0.0.1:9/' })`,
+    `  const app = await startApp(process.execPath, ['-e', ${JSON.stringify(SERVER)}], { cwd: process.cwd(), env: {}, readyPattern: /ready on (\\d+)/ })`,
+    '  console.log(JSON.stringify({ url: registry.url, port: app.port }))',
+    '  process.exit(0)',
+    '}',
+    'void main()'
+  ].join('\n'))
+  // The same loaders as this process (tap's TypeScript import hook), so the child can run a .ts file.
+  const res = await runCommand(process.execPath, [...process.execArgv, script], { cwd: dir, env: process.env, timeoutMs: 60_000 })
+  t.equal(res.code, 0, `the child exited by itself\n${res.stderr}`)
+  const { url, port } = JSON.parse(res.stdout.trim().split('\n').pop()!) as { url: string, port: number }
+  await t.rejects(fetch(new URL('-/ping', url)), 'the registry died with the process that started it')
+  await t.rejects(fetch(`http://127.0.0.1:${port}/`), 'the app died with the process that started it')
 })
