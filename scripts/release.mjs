@@ -78,7 +78,9 @@ async function main () {
   }
   if (values['check-only']) return 0
 
-  const registry = resolveRegistry()
+  // publishConfig.registry in a package wins over .npmrc for that package (pnpm and npm agree).
+  const pinned = [...new Set(packages.map((p) => p.manifest.publishConfig?.registry).filter(Boolean))]
+  const registry = pinned.length === 1 && packages.every((p) => p.manifest.publishConfig?.registry) ? pinned[0] : resolveRegistry()
   if (!registry) return fail(`no registry configured for ${SCOPE}: set @o11y:registry= in an .npmrc (see docs/publishing.md)`)
   if (PUBLIC_NPM.test(registry) && process.env.O11Y_RELEASE_ALLOW_PUBLIC_NPM !== '1') {
     return fail(`the ${SCOPE} registry resolves to the public npm registry (${registry}); set @o11y:registry= to your internal registry, or O11Y_RELEASE_ALLOW_PUBLIC_NPM=1 if you really mean it`)
