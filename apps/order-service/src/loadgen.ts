@@ -26,6 +26,8 @@ export interface LoadOptions {
   onProgress?: (line: string) => void
   /** Per-request timeout. */
   timeoutMs?: number
+  /** Stop after this many requests even when the duration has not run out. */
+  maxRequests?: number
 }
 
 export interface LoadSummary {
@@ -141,9 +143,10 @@ export async function runLoad (options: LoadOptions): Promise<LoadSummary> {
   let lastReport = started
   let reportedSent = 0
 
-  while (performance.now() < endAt) {
+  const maxRequests = options.maxRequests ?? Infinity
+  while (performance.now() < endAt && sent < maxRequests) {
     const due = Math.floor(((performance.now() - started) / 1000) * options.rate)
-    while (sent + skipped < due) {
+    while (sent + skipped < due && sent < maxRequests) {
       if (inFlight >= concurrency) {
         skipped++
         continue

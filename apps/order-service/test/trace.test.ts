@@ -21,7 +21,8 @@ interface Child {
 }
 
 async function startChild (t: Test, env: Record<string, string>): Promise<Child> {
-  const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env
+  // The tests here start the service on its embedded database, whatever DATABASE_URL the run has.
+  const { NODE_OPTIONS: _ignored, DATABASE_URL: _real, ...parentEnv } = process.env
   const proc = spawn(process.execPath, ['--import', '@o11y/tracing/register', resolve(APP_DIR, 'dist/server.js')], {
     cwd: APP_DIR,
     env: { ...parentEnv, PORT: '0', HOST: '127.0.0.1', OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_TRACES_SAMPLER: 'always_on', ...env },
