@@ -208,7 +208,7 @@ export interface CliResult {
   output: string
 }
 
-export const USAGE = 'usage: loadgen [--url http://127.0.0.1:3000] [--duration seconds] [--rate requests-per-second] [--concurrency n]'
+export const USAGE = 'usage: loadgen [--url http://127.0.0.1:3000] [--duration seconds] [--rate requests-per-second] [--concurrency n] [--max-requests n]'
 
 /** Parses the arguments and runs; never exits. 0: done, 1: no request succeeded, 2: usage error. */
 export async function cli (argv: string[], log: (line: string) => void): Promise<number> {
@@ -221,6 +221,7 @@ export async function cli (argv: string[], log: (line: string) => void): Promise
         duration: { type: 'string', default: '30' },
         rate: { type: 'string', default: '20' },
         concurrency: { type: 'string', default: '50' },
+        'max-requests': { type: 'string' },
         help: { type: 'boolean', default: false }
       }
     }))
@@ -235,12 +236,13 @@ export async function cli (argv: string[], log: (line: string) => void): Promise
   const durationSeconds = Number(values.duration)
   const rate = Number(values.rate)
   const concurrency = Number(values.concurrency)
-  if (!(durationSeconds > 0) || !(rate > 0) || !Number.isInteger(concurrency) || concurrency < 1 || !/^https?:\/\//.test(values.url)) {
-    log(`invalid arguments: --duration and --rate must be positive numbers, --concurrency a positive integer, --url an http(s) URL\n${USAGE}`)
+  const maxRequests = values['max-requests'] === undefined ? undefined : Number(values['max-requests'])
+  if (!(durationSeconds > 0) || !(rate > 0) || !Number.isInteger(concurrency) || concurrency < 1 || (maxRequests !== undefined && !(Number.isInteger(maxRequests) && maxRequests > 0)) || !/^https?:\/\//.test(values.url)) {
+    log(`invalid arguments: --duration and --rate must be positive numbers, --concurrency and --max-requests positive integers, --url an http(s) URL\n${USAGE}`)
     return 2
   }
   log(`loadgen: ${rate} req/s for ${durationSeconds}s against ${values.url}`)
-  const summary = await runLoad({ url: values.url, durationSeconds, rate, concurrency, onProgress: log })
+  const summary = await runLoad({ url: values.url, durationSeconds, rate, concurrency, maxRequests, onProgress: log })
   log(formatSummary(summary))
   const ok = Object.entries(summary.byStatus).filter(([k]) => k.startsWith('2')).reduce((sum, [, v]) => sum + v, 0)
   if (ok === 0) {

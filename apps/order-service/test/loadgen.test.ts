@@ -48,6 +48,7 @@ t.test('cli: usage errors exit 2, --help 0, an unreachable service 1', async (t)
   const out: string[] = []
   const log = (line: string): void => { out.push(line) }
   t.equal(await cli(['--rate', 'fast'], log), 2)
+  t.equal(await cli(['--max-requests', '0'], log), 2)
   t.match(out.join('\n'), /invalid arguments/)
   t.equal(await cli(['--bogus'], log), 2)
   t.match(out.join('\n'), /Unknown option '--bogus'/)
