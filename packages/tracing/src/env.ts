@@ -143,6 +143,7 @@ export function parseResourceAttributes (raw: string): Record<string, string> | 
     try {
       out[key] = decodeURIComponent(member.slice(eq + 1).trim())
     } catch {
+      // o11y-gate-ignore error-observed: null tells the caller the variable is malformed; it warns once and uses the default
       return null
     }
   }
@@ -154,6 +155,7 @@ export function isHttpUrl (value: string): boolean {
     const url = new URL(value)
     return url.protocol === 'http:' || url.protocol === 'https:'
   } catch {
+    // o11y-gate-ignore error-observed: not a URL is the answer; the caller warns and falls back
     return false
   }
 }

@@ -63,8 +63,19 @@ function toState (options: O11yTracingOptions): State {
   let ignore: State['ignore']
   if (typeof ignoreRoutes === 'function') {
     const userIgnore = ignoreRoutes
+    let warned = false
     ignore = (route, method) => {
-      try { return userIgnore(route, method) === true } catch { return false }
+      try {
+        return userIgnore(route, method) === true
+      } catch (err) {
+        // A broken user callback must not break the request: the route stays traced, and the
+        // failure is reported once per registration.
+        if (!warned) {
+          warned = true
+          processWarningLogger.warn(`ignoreRoutes threw for ${method} ${route} (${err instanceof Error ? err.message : String(err)}); the route is traced`, ERROR_CODES.IGNORE_ROUTES_FAILED)
+        }
+        return false
+      }
     }
   } else {
     const set = new Set(ignoreRoutes)

@@ -206,6 +206,20 @@ t.test('the ignore list is configurable (array or function)', async (t) => {
   t.same(servers(exporter.getFinishedSpans()).map((s) => s.name), ['GET /boom'])
 })
 
+t.test('a throwing ignoreRoutes function keeps the route traced and warns once', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error & { code?: string }): void => { warnings.push(w.code ?? '') }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const app = await buildApp({ ignoreRoutes: () => { throw new Error('broken predicate') } })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/teapot')).statusCode, 418)
+  t.equal((await app.inject('/boom')).statusCode, 500)
+  t.same(servers(exporter.getFinishedSpans()).map((s) => s.name).sort(), ['GET /boom', 'GET /teapot'])
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(warnings, ['O11Y_ERR_TRACING_IGNORE_ROUTES_FAILED'])
+})
+
 t.test('an unmatched route is a SERVER span named after the method only', async (t) => {
   const app = await buildApp()
   t.teardown(() => app.close())
