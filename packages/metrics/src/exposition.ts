@@ -109,7 +109,11 @@ function formatLabels (labels: Record<string, unknown> | undefined): string {
   return s === '' ? '' : `{${s}}`
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/
+
 function escapeLabel (v: string): string {
+  // Almost no label value needs escaping; one test instead of three replaces on every sample.
+  if (!NEEDS_ESCAPE.test(v)) return v
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 

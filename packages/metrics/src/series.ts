@@ -19,6 +19,8 @@ export interface Series {
   exTime: number
   /** Last exemplar per bucket, allocated on the first sampled observation. */
   bucketEx: BucketExemplars | null
+  /** Labels of the bucket samples (labels + le), built on the first scrape and reused: read-only. */
+  bucketLabels: Array<Record<string, string | number>> | null
 }
 
 export interface BucketExemplars {
@@ -38,7 +40,8 @@ export function createSeries (labels: Record<string, string>, bucketCount: numbe
     exTrace: null,
     exSpan: null,
     exTime: 0,
-    bucketEx: null
+    bucketEx: null,
+    bucketLabels: null
   }
 }
 
@@ -136,12 +139,18 @@ export function histogramValues (name: string, bounds: readonly number[], series
   for (const s of series) {
     const buckets = s.buckets as Float64Array
     const ex = s.bucketEx
+    let bucketLabels = s.bucketLabels
+    if (bucketLabels === null) {
+      bucketLabels = []
+      for (let i = 0; i <= bounds.length; i++) bucketLabels.push({ ...s.labels, le: i < bounds.length ? bounds[i] as number : '+Inf' })
+      s.bucketLabels = bucketLabels
+    }
     let acc = 0
     for (let i = 0; i <= bounds.length; i++) {
       acc += buckets[i] as number
       const trace = ex !== null ? ex.trace[i] : null
       out.push({
-        labels: { ...s.labels, le: i < bounds.length ? bounds[i] as number : '+Inf' },
+        labels: bucketLabels[i] as Record<string, string | number>,
         value: acc,
         metricName: bucketName,
         exemplar: ex !== null && trace != null
