@@ -31,8 +31,17 @@ function escapeLineSeparators (line: string): string {
   return LINE_SEPARATORS.test(line) ? line.replace(LINE_SEPARATORS_ALL, escapeLineSeparator) : line
 }
 
+let stampMillis = -1
+let stamp = ''
+
+/** Formatting a Date is a visible share of a log call; lines within one millisecond share it. */
 function isoTimestamp (): string {
-  return `,"${LOG_FIELDS.timestamp}":"${new Date().toISOString()}"`
+  const now = Date.now()
+  if (now !== stampMillis) {
+    stampMillis = now
+    stamp = `,"${LOG_FIELDS.timestamp}":"${new Date(now).toISOString()}"`
+  }
+  return stamp
 }
 
 function upperCaseLevel (label: string): Record<string, string> {
