@@ -5,7 +5,10 @@
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
-const args = ['turbo', 'run', 'test', '--continue', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(2)]
+// At most three packages' suites at once: each tap run already uses every core, and the suites
+// start real servers (Prometheus, Alertmanager, Verdaccio, PGlite) whose start-up suffers most
+// from an overloaded 2-core machine.
+const args = ['turbo', 'run', 'test', '--continue', '--concurrency=3', '--output-logs=full', '--log-order=grouped', ...process.argv.slice(2)]
 const child = spawn('pnpm', ['exec', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
 
 // tap's closing summary, optionally behind turbo's `pkg:test: ` prefix; whole line only, so test

@@ -10,8 +10,3 @@ export type { ExportStats } from './processor'
 export { TracingError } from './errors'
 export type { WarningLogger } from './errors'
 export { ATTR, DEFAULTS, DEFAULT_IGNORE_ROUTES, ENV, ERROR_CODES, PLUGIN_NAME, TRACER_NAME } from './constants'
-
-// `import o11yTracing from '@o11y/tracing'` in an ES module receives module.exports (Node does not
-// honour __esModule), so module.exports is the plugin itself, carrying the named exports, as
-// Fastify's own CommonJS plugins do. Named imports and require() keep working unchanged.
-module.exports = Object.assign(o11yTracing, module.exports)

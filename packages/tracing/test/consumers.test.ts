@@ -10,7 +10,7 @@ t.test('the built package loads from ESM and CommonJS consumers with the same ex
   t.same(seen.esm, seen.cjs)
 })
 
-t.test('the default import from ESM and require() from CommonJS are the plugin itself', async (t) => {
+t.test('the ESM default import is the plugin; CommonJS gets it as .default and .o11yTracing, one instance', async (t) => {
   const { execFileSync } = require('node:child_process') as typeof import('node:child_process')
   const env = { ...process.env, NODE_OPTIONS: '' }
   const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `
@@ -25,8 +25,8 @@ t.test('the default import from ESM and require() from CommonJS are the plugin i
   const cjs = execFileSync(process.execPath, ['-e', `
     const tracing = require('@o11y/tracing')
     const app = require('fastify')()
-    app.register(tracing).ready().then(() => {
-      console.log(JSON.stringify([typeof tracing, tracing.default === tracing, typeof tracing.withSpan, app.hasPlugin('@o11y/tracing')]))
+    app.register(tracing.o11yTracing).ready().then(() => {
+      console.log(JSON.stringify([typeof tracing.default, tracing.default === tracing.o11yTracing, typeof tracing.withSpan, app.hasPlugin('@o11y/tracing')]))
       return app.close()
     })`], { cwd: join(__dirname, '..'), encoding: 'utf8', env })
   t.same(JSON.parse(cjs.trim()), ['function', true, 'function', true])
