@@ -143,7 +143,7 @@ export async function runBench (options: CliOptions): Promise<BenchReport> {
   const scrape: ScrapeResult[] = []
   if (options.scrapeSeries > 0) {
     for (const id of (['fastify-metrics', 'o11y-metrics'] as const).filter((s) => scenarios.includes(s))) {
-      const result = await measureScrape(id, { targetSeries: options.scrapeSeries, iterations: options.quick ? 30 : 200, maxRoutes: 400, cpu })
+      const result = await measureScrape(id, { targetSeries: options.scrapeSeries, iterations: options.quick ? 100 : 200, maxRoutes: 400, cpu })
       scrape.push(result)
       log(`scrape ${id}: ${result.formats.map((f) => `${f.series} series ${f.medianMs.toFixed(2)} ms`).join(', ')}`)
     }
@@ -157,7 +157,7 @@ export async function runBench (options: CliOptions): Promise<BenchReport> {
     pinned,
     heapDuration: options.heapDuration,
     scrapeSeries: options.scrapeSeries,
-    scrapeIterations: options.quick ? 30 : 200
+    scrapeIterations: options.quick ? 100 : 200
   }
   return {
     machine,

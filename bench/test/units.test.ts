@@ -49,6 +49,9 @@ t.test('ratios and overheads are taken against bare Fastify of the same round', 
   ])
   const leak = evaluateTargets([], [{ ...heap[0]!, bytesPerRequest: 40 }], [])
   t.equal(leak[0]?.met, false)
+  const short = evaluateTargets([], [{ ...heap[0]!, duration: 8, bytesPerRequest: 4 }], [])
+  t.equal(short[0]?.met, undefined, 'a short heap run is not judged')
+  t.match(short[0]?.measured, /too short to judge/)
 })
 
 t.test('tables render as text and markdown', async (t) => {
