@@ -305,9 +305,10 @@ export function renderDocSection (report: BenchReport, command: string): string 
     '',
     '### Run parameters',
     '',
-    `${p.rounds} rounds; in each round every scenario is started in a fresh server process (order rotated per round), warmed up for ${p.warmup} s, then measured for ${p.duration} s with ${p.connections} autocannon connections (GET /api/orders/42, no pipelining). ` +
+    `${p.rounds} round${p.rounds === 1 ? '' : 's'}; in each round every scenario is started in a fresh server process (order rotated per round), warmed up for ${p.warmup} s, then measured for ${p.duration} s with ${p.connections} autocannon connections (GET /api/orders/42, no pipelining). ` +
       (p.pinned ? 'Server pinned to CPU 1 (`taskset -c 1`), load generator pinned to CPU 0.' : 'Not pinned (taskset or a second CPU missing).') +
-      ` Heap run: ${p.heapDuration} s per scenario. Scrape: ${p.scrapeIterations} timed scrapes at about ${p.scrapeSeries} series.`,
+      (p.heapDuration > 0 ? ` Heap run: ${p.heapDuration} s per scenario.` : ' Heap run: skipped.') +
+      (p.scrapeSeries > 0 ? ` Scrape: ${p.scrapeIterations} timed scrapes per format at about ${p.scrapeSeries} series.` : ' Scrape: skipped.'),
     '',
     '### Overhead against bare Fastify',
     '',
