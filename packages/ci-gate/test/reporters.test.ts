@@ -1,15 +1,18 @@
 import t from 'tap'
-import Ajv from 'ajv-draft-04'
+import Ajv from 'ajv'
 import addFormats from 'ajv-formats'
 import { cpSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { escapeData, escapeProperty, formatGithub } from '../src/reporters/index'
 import { FINGERPRINT_KEY, GITHUB_ANNOTATIONS_PER_RULE } from '../src/constants'
 import type { Finding, Report } from '../src/types'
 import { FIXTURES, runCapture, tempDir } from './helpers'
 
-// The SARIF 2.1.0 JSON schema as Microsoft's SARIF SDK publishes it on npm (draft-04).
-const SARIF_SCHEMA = JSON.parse(readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'))
+// The final OASIS SARIF 2.1.0 JSON schema (sarif-schema-2.1.0.json, draft-07), as Datadog's SARIF
+// upload plugin ships it on npm to validate uploads. Its `exports` map hides the file, so it is
+// found next to the package.json.
+const SARIF_SCHEMA_FILE = join(dirname(require.resolve('@datadog/datadog-ci-plugin-sarif/package.json')), 'dist/json-schema/sarif-schema-2.1.0.json')
+const SARIF_SCHEMA = JSON.parse(readFileSync(SARIF_SCHEMA_FILE, 'utf8'))
 
 function project (t: Parameters<typeof tempDir>[0]): string {
   const dir = tempDir(t)
@@ -37,7 +40,11 @@ t.test('clean stylish output', async (t) => {
 })
 
 t.test('sarif validates against the SARIF 2.1.0 schema and carries fingerprints', async (t) => {
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false })
+  t.equal(SARIF_SCHEMA.$schema, 'http://json-schema.org/draft-07/schema#', 'the final schema (draft-07), not a pre-release draft')
+  t.match(SARIF_SCHEMA.$id, /\/sarif-schema-2\.1\.0\.json$/)
+  t.match(SARIF_SCHEMA.title, /SARIF\) Version 2\.1\.0 JSON Schema/)
+  // strict: false because the schema lists `required` names it defines only in sibling branches.
+  const ajv = new Ajv({ allErrors: true, strict: false })
   addFormats(ajv)
   const validate = ajv.compile(SARIF_SCHEMA)
   const dir = project(t)
@@ -52,6 +59,9 @@ t.test('sarif validates against the SARIF 2.1.0 schema and carries fingerprints'
   // the schema is not a rubber stamp
   t.notOk(validate({ version: '2.1.0', runs: [{ tool: { driver: {} } }] }))
   t.notOk(validate({ ...log, runs: [{ ...log.runs[0], results: [{ ...results[0], level: 'fatal' }] }] }))
+  const region = results[0].locations[0].physicalLocation.region
+  const badRegion = { ...results[0], locations: [{ physicalLocation: { ...results[0].locations[0].physicalLocation, region: { ...region, startLine: 0 } } }] }
+  t.notOk(validate({ ...log, runs: [{ ...log.runs[0], results: [badRegion] }] }), 'lines start at 1')
   const clean = runCapture(['--all', '--format', 'sarif'], tempDir(t, { 'a.ts': 'export {}\n' }))
   t.ok(validate(JSON.parse(clean.stdout)), 'an empty run is valid too')
 })
