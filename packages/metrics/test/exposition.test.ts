@@ -37,10 +37,21 @@ t.test('OpenMetrics output: content type, counter families without _total, # EOF
 
 t.test('runtime metrics are on by default, with the event-loop utilization gauge in 0..1', async (t) => {
   const app = await buildApp(t)
-  const { samples } = await scrape(app)
-  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_gc_duration_seconds_count', 'nodejs_version_info']) {
-    t.ok(find(samples, name).length > 0 || name === 'nodejs_gc_duration_seconds_count', `${name} present`)
+  // Make garbage until a collection has been observed: prom-client's GC histogram has no sample
+  // before the first one (its PerformanceObserver reports asynchronously).
+  let { samples, text } = await scrape(app)
+  for (let round = 0; round < 200 && find(samples, 'nodejs_gc_duration_seconds_count').length === 0; round++) {
+    let garbage: unknown[] = []
+    for (let i = 0; i < 20_000; i++) garbage.push({ i, s: `x${i}` })
+    garbage = []
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    ;({ samples, text } = await scrape(app))
   }
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_gc_duration_seconds_count', 'nodejs_version_info']) {
+    t.ok(find(samples, name).length > 0, `${name} present`)
+  }
+  t.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m)
+  t.ok(find(samples, 'nodejs_gc_duration_seconds_count').every((s) => s.value > 0 && s.labels.kind !== undefined), 'GC durations by kind')
   const elu = find(samples, 'nodejs_eventloop_utilization_ratio')
   t.equal(elu.length, 1)
   t.ok((elu[0]?.value ?? -1) >= 0 && (elu[0]?.value ?? 2) <= 1, 'utilization is a ratio')
