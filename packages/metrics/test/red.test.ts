@@ -79,6 +79,17 @@ t.test('past maxLabelSets new label sets go to one overflow series, counted in o
   t.equal(logs.lines.filter((l) => /reached maxLabelSets/.test(l.msg)).length, 1, 'the overflow is logged once')
 })
 
+t.test('the default cap is 2000 label sets per metric', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, labelNames: ['user'], labels: (req) => ({ user: String((req.query as { u?: string }).u) }) })
+  app.get('/a', async () => 'ok')
+  for (let i = 0; i < 2010; i++) await app.inject(`/a?u=${i}`)
+  const { samples } = await scrape(app)
+  const series = find(samples, 'http_requests_total')
+  t.equal(series.length, 2001, '2000 series and the overflow series')
+  t.equal(find(samples, 'http_requests_total', { route: '__overflow__' })[0]?.value, 10)
+  t.equal(find(samples, 'o11y_metrics_overflow_total', { metric: 'http_requests_total' })[0]?.value, 10)
+})
+
 t.test('exceptions are counted by class name or code; 5xx statuses are kept', async (t) => {
   const app = await buildApp(t)
   class PaymentDeclined extends Error {}
