@@ -107,6 +107,13 @@ for (const order of permutations<Name>(['tracing', 'metrics', 'logging'])) {
     t.match(scrape.headers['content-type'], /application\/openmetrics-text/)
     const latest = spans[1]!.spanContext().traceId
     t.same(exemplarTraceIds(scrape.body, 'http_requests_total{', '/api/orders/:id'), [latest], 'the request counter exemplar is the latest SERVER trace')
+    const counterLine = scrape.body.split('\n').find((line) => line.startsWith('http_requests_total{') && line.includes('route="/api/orders/:id"'))
+    const exemplarSpanId = / # \{[^}]*span_id="([0-9a-f]{16})"/.exec(counterLine ?? '')?.[1]
+    if (order.indexOf('tracing') < order.indexOf('metrics')) {
+      t.equal(exemplarSpanId, spans[1]!.spanContext().spanId, 'the counter exemplar: span_id of the SERVER span')
+    } else {
+      t.ok(descendsFrom(exemplarSpanId, spans[1]!.spanContext().spanId), 'the counter exemplar: span_id of a span under the SERVER span')
+    }
     const bucketIds = exemplarTraceIds(scrape.body, 'http_request_duration_seconds_bucket{', '/api/orders/:id')
     t.ok(bucketIds.includes(latest), 'a latency bucket carries the latest SERVER trace id')
     const known = new Set(spans.map((span) => span.spanContext().traceId))
