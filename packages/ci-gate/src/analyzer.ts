@@ -27,6 +27,8 @@ const METRIC_FACTORIES = new Set(['counter', 'gauge', 'histogram', 'summary'])
 const PROM_CLASSES = new Set(['Counter', 'Gauge', 'Histogram', 'Summary'])
 const LOGGER_FACTORIES = new Set(['getLogger', 'createLogger'])
 const OPT_OUT_KEYS = new Set(['metrics', 'tracing', 'logging'])
+/** Modules whose `get/post/...(url, callback)` are outgoing requests, not routes (`node:` prefix stripped). */
+const HTTP_CLIENT_MODULES = new Set(['http', 'https', 'http2', 'axios', 'got', 'undici', 'superagent', 'needle', 'ky'])
 /** Members of a request (or URL) whose values are unbounded. */
 const TAINTED_MEMBERS = new Set(['params', 'query', 'headers', 'body', 'url', 'originalUrl', 'href', 'pathname',
   'search', 'searchParams', 'ip', 'ips', 'hostname', 'host', 'cookies', 'raw'])
@@ -278,16 +280,22 @@ function collectFacts (sf: ts.SourceFile): FileFacts {
           if (isLoggerInit(facts, node.initializer)) facts.loggers.add(node.name.text)
           if (isMetricInit(node.initializer)) facts.metricsVars.add(node.name.text)
         } else if (ts.isObjectBindingPattern(node.name)) {
-          // const { log } = request
-          for (const el of node.name.elements) {
-            const key = el.propertyName !== undefined ? propName(el.propertyName) : (ts.isIdentifier(el.name) ? el.name.text : undefined)
-            if (key === 'log' && ts.isIdentifier(el.name)) facts.loggers.add(el.name.text)
-          }
+          addDestructuredLog(facts, node.name) // const { log } = request
         }
+      } else if (ts.isParameter(node) && ts.isObjectBindingPattern(node.name)) {
+        addDestructuredLog(facts, node.name) // async ({ log, params }) => ...
       }
     })
   }
   return facts
+}
+
+/** `{ log }` or `{ log: logger }` taken from a request, reply or Fastify instance is that object's logger. */
+function addDestructuredLog (facts: FileFacts, pattern: ts.ObjectBindingPattern): void {
+  for (const el of pattern.elements) {
+    const key = el.propertyName !== undefined ? propName(el.propertyName) : (ts.isIdentifier(el.name) ? el.name.text : undefined)
+    if (key === 'log' && ts.isIdentifier(el.name)) facts.loggers.add(el.name.text)
+  }
 }
 
 function isMetricInit (init: ts.Expression): boolean {
@@ -459,6 +467,12 @@ function handlerFromProp (facts: FileFacts, obj: ts.ObjectLiteralExpression): Fu
   return undefined
 }
 
+/** A literal that cannot be a Fastify route path (`'https://api.example'`, `'key'`): the call is an HTTP client's or a map's. */
+function notARoutePath (facts: FileFacts, expr: ts.Expression | undefined): boolean {
+  const text = expr === undefined ? undefined : literalText(expr) ?? constString(facts, expr)
+  return text !== undefined && text !== '' && text !== '*' && !text.startsWith('/')
+}
+
 function findRoutes (facts: FileFacts): Route[] {
   const { sf } = facts
   const routes: Route[] = []
@@ -468,18 +482,23 @@ function findRoutes (facts: FileFacts): Route[] {
     if (!ts.isPropertyAccessExpression(callee)) return
     const method = callee.name.text
     const args = node.arguments
+    const receiverRoot = rootIdentifier(callee.expression)
+    const receiverModule = receiverRoot !== undefined ? facts.imports.get(receiverRoot) : undefined
+    if (receiverModule !== undefined && HTTP_CLIENT_MODULES.has(receiverModule.replace(/^node:/, ''))) return
     if (method === 'route') {
       const first = args[0] !== undefined ? unwrap(args[0]) : undefined
       if (args.length !== 1 || first === undefined || !ts.isObjectLiteralExpression(first)) return
       const hasUrl = objectProp(first, 'url') !== undefined || objectProp(first, 'path') !== undefined
       if (!hasUrl || objectProp(first, 'handler') === undefined) return
       const url = objectPropValue(first, 'url') ?? objectPropValue(first, 'path')
+      if (notARoutePath(facts, url)) return
       routes.push({ call: node, label: `${methodLabel(objectPropValue(first, 'method'))} ${urlLabel(facts, url)}`, handler: handlerFromProp(facts, first), options: first })
       return
     }
     if (!ROUTE_METHODS.has(method) || args.length < 2) return
     const path = unwrap(args[0] as ts.Expression)
     if (!(ts.isStringLiteralLike(path) || ts.isTemplateExpression(path) || ts.isIdentifier(path) || ts.isPropertyAccessExpression(path))) return
+    if (notARoutePath(facts, path)) return
     const last = args[args.length - 1] as ts.Expression
     let handler = resolveFunction(facts, last)
     let options: ts.ObjectLiteralExpression | undefined

@@ -74,6 +74,18 @@ t.test('route-instrumented', async (t) => {
       'a change inside an identifier handler declared elsewhere in the file counts')
   })
 
+  t.test('shapes: a destructured request logger counts; outgoing requests and lookups are not routes', async (t) => {
+    const text = fixture('route-shapes.ts')
+    const r = analyze('route-shapes.ts')
+    t.same(r.handlers.map((h) => `${h.route}:${h.categories.join('+')}`), [
+      'GET /destructured:logging', 'GET /renamed:logging', 'GET *:', 'GET :'
+    ], 'http.get, axios.get, cache.get and a constant URL are not routes')
+    t.same(hits(r), [
+      `route-instrumented@${lineOf(text, "app.get('*'")}`,
+      `route-instrumented@${lineOf(text, "f.get(''")}`
+    ], 'console.log in an http.get callback is not inside a handler')
+  })
+
   t.test('severity off silences the rule but still reports coverage', async (t) => {
     const r = analyze('route-positive.ts', { severities: { 'route-instrumented': 'off' } })
     t.same(hits(r), [])
