@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { constants as h2, createServer as createHttp2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import protobuf from 'protobufjs'
@@ -104,58 +105,25 @@ export interface OtlpReceiver {
   close (): Promise<void>
 }
 
-/** An OTLP/HTTP protobuf trace receiver on 127.0.0.1 (random port) that decodes what it gets. */
-export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
-  const mode = options.mode ?? 'accept'
+interface Collected {
+  received: ReceivedSpan[]
+  requests: ReceivedRequest[]
+  /** Stores decoded spans and wakes the waiters. */
+  add (spans: ReceivedSpan[]): void
+  waitForSpans: OtlpReceiver['waitForSpans']
+}
+
+function collector (): Collected {
   const received: ReceivedSpan[] = []
   const requests: ReceivedRequest[] = []
   const waiters = new Set<() => void>()
-
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      let body = Buffer.concat(chunks)
-      const record: ReceivedRequest = {
-        method: req.method ?? '',
-        path: (req.url ?? '').split('?')[0] ?? '',
-        contentType: String(req.headers['content-type'] ?? ''),
-        bytes: body.length,
-        spans: 0
-      }
-      requests.push(record)
-      if (mode === 'hang') return
-      if (mode === 'refuse') {
-        res.writeHead(503, { 'content-type': 'text/plain' }).end('refused by test receiver')
-        return
-      }
-      if (record.method !== 'POST' || record.path !== '/v1/traces') {
-        res.writeHead(404).end()
-        return
-      }
-      try {
-        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body)
-        const spans = decodeTraces(body)
-        record.spans = spans.length
-        received.push(...spans)
-      } catch (err) {
-        res.writeHead(400, { 'content-type': 'text/plain' }).end(`cannot decode: ${(err as Error).message}`)
-        return
-      }
-      // An empty ExportTraceServiceResponse is zero bytes of protobuf.
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
-      for (const wake of waiters) wake()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const url = `http://127.0.0.1:${port}`
-
   return {
-    url,
-    tracesUrl: `${url}/v1/traces`,
-    spans: () => [...received],
+    received,
     requests,
+    add (spans) {
+      received.push(...spans)
+      for (const wake of waiters) wake()
+    },
     waitForSpans (count, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
@@ -171,7 +139,61 @@ export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Pro
         waiters.add(check)
         check()
       })
-    },
+    }
+  }
+}
+
+/** An OTLP/HTTP protobuf trace receiver on 127.0.0.1 (random port) that decodes what it gets. */
+export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
+  const mode = options.mode ?? 'accept'
+  const c = collector()
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      let body = Buffer.concat(chunks)
+      const record: ReceivedRequest = {
+        method: req.method ?? '',
+        path: (req.url ?? '').split('?')[0] ?? '',
+        contentType: String(req.headers['content-type'] ?? ''),
+        bytes: body.length,
+        spans: 0
+      }
+      c.requests.push(record)
+      if (mode === 'hang') return
+      if (mode === 'refuse') {
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('refused by test receiver')
+        return
+      }
+      if (record.method !== 'POST' || record.path !== '/v1/traces') {
+        res.writeHead(404).end()
+        return
+      }
+      let spans: ReceivedSpan[]
+      try {
+        if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body)
+        spans = decodeTraces(body)
+      } catch (err) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end(`cannot decode: ${(err as Error).message}`)
+        return
+      }
+      record.spans = spans.length
+      // An empty ExportTraceServiceResponse is zero bytes of protobuf.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end()
+      c.add(spans)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
+
+  return {
+    url,
+    tracesUrl: `${url}/v1/traces`,
+    spans: () => [...c.received],
+    requests: c.requests,
+    waitForSpans: c.waitForSpans,
     close () {
       return new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -179,6 +201,107 @@ export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Pro
       })
     }
   }
+}
+
+/** The gRPC method an OTLP trace exporter calls (opentelemetry/proto collector/trace/v1). */
+export const OTLP_GRPC_TRACE_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export'
+
+/**
+ * An OTLP/gRPC trace receiver on 127.0.0.1 (random port, plaintext HTTP/2): it speaks just enough
+ * gRPC (length-prefixed messages, `grpc-status` trailers) to answer the TraceService/Export call
+ * and decodes the ExportTraceServiceRequest. `url` is what OTEL_EXPORTER_OTLP_ENDPOINT takes
+ * (`tracesUrl` is the same: gRPC has no per-signal path). `refuse` answers UNAVAILABLE (14).
+ */
+export async function startOtlpGrpcReceiver (options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
+  const mode = options.mode ?? 'accept'
+  const c = collector()
+  const sessions = new Set<ServerHttp2Session>()
+  const server = createHttp2Server()
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session)
+    session.on('close', () => sessions.delete(session))
+    session.on('error', () => {})
+  })
+  const trailersOnly = (stream: ServerHttp2Stream, status: number, message: string): void => {
+    stream.respond({
+      [h2.HTTP2_HEADER_STATUS]: 200,
+      [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto',
+      'grpc-status': String(status),
+      'grpc-message': encodeURIComponent(message)
+    }, { endStream: true })
+  }
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    stream.on('error', () => {})
+    const chunks: Buffer[] = []
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const record: ReceivedRequest = {
+        method: String(headers[h2.HTTP2_HEADER_METHOD] ?? ''),
+        path: String(headers[h2.HTTP2_HEADER_PATH] ?? ''),
+        contentType: String(headers[h2.HTTP2_HEADER_CONTENT_TYPE] ?? ''),
+        bytes: body.length,
+        spans: 0
+      }
+      c.requests.push(record)
+      if (mode === 'hang') return
+      if (mode === 'refuse') {
+        trailersOnly(stream, 14, 'refused by test receiver')
+        return
+      }
+      if (record.path !== OTLP_GRPC_TRACE_EXPORT_PATH) {
+        trailersOnly(stream, 12, `unimplemented: ${record.path}`)
+        return
+      }
+      let spans: ReceivedSpan[]
+      try {
+        spans = decodeGrpcMessages(body, String(headers['grpc-encoding'] ?? 'identity')).flatMap((m) => decodeTraces(m))
+      } catch (err) {
+        trailersOnly(stream, 3, `cannot decode: ${(err as Error).message}`)
+        return
+      }
+      record.spans = spans.length
+      stream.respond({ [h2.HTTP2_HEADER_STATUS]: 200, [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc+proto' }, { waitForTrailers: true })
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }))
+      // One uncompressed, empty ExportTraceServiceResponse.
+      stream.end(Buffer.alloc(5))
+      c.add(spans)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    tracesUrl: url,
+    spans: () => [...c.received],
+    requests: c.requests,
+    waitForSpans: c.waitForSpans,
+    close () {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        for (const session of sessions) session.destroy()
+      })
+    }
+  }
+}
+
+/** Split a gRPC request body into its length-prefixed messages (gzip-compressed ones inflated). */
+export function decodeGrpcMessages (body: Buffer, encoding = 'identity'): Buffer[] {
+  const messages: Buffer[] = []
+  let offset = 0
+  while (offset < body.length) {
+    if (body.length - offset < 5) throw new Error('truncated gRPC message prefix')
+    const compressed = body[offset] === 1
+    const length = body.readUInt32BE(offset + 1)
+    const end = offset + 5 + length
+    if (end > body.length) throw new Error('truncated gRPC message')
+    const message = body.subarray(offset + 5, end)
+    if (compressed && encoding !== 'gzip') throw new Error(`unsupported grpc-encoding ${encoding}`)
+    messages.push(compressed ? gunzipSync(message) : message)
+    offset = end
+  }
+  return messages
 }
 
 /** Decode an ExportTraceServiceRequest (protobuf bytes) into flat spans. */

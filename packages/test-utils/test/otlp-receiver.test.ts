@@ -1,8 +1,9 @@
 import t from 'tap'
+import http2 from 'node:http2'
 import { gzipSync } from 'node:zlib'
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
-import { createMemoryTracing, decodeTraces, startOtlpReceiver } from '../src/index'
+import { createMemoryTracing, decodeGrpcMessages, decodeTraces, OTLP_GRPC_TRACE_EXPORT_PATH, startOtlpGrpcReceiver, startOtlpReceiver } from '../src/index'
 
 async function someSpans () {
   const memory = createMemoryTracing()
@@ -62,4 +63,88 @@ t.test('refuse mode answers 503, hang mode never answers', async (t) => {
 
 t.test('decodeTraces of an empty request', async (t) => {
   t.same(decodeTraces(new Uint8Array()), [])
+})
+
+// gRPC framing by hand (the real OTLP gRPC exporter is driven against this receiver in packages/tracing).
+function grpcCall (url: string, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: string | undefined, message: string | undefined, data: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(url)
+    session.on('error', reject)
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers })
+    const chunks: Buffer[] = []
+    let status: string | undefined
+    let message: string | undefined
+    const take = (h: http2.IncomingHttpHeaders): void => {
+      if (h['grpc-status'] !== undefined) status = String(h['grpc-status'])
+      if (h['grpc-message'] !== undefined) message = decodeURIComponent(String(h['grpc-message']))
+    }
+    req.on('response', take)
+    req.on('trailers', take)
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('error', reject)
+    // A call is complete only with a grpc-status; a stream cut by the server (closed receiver) has none.
+    req.on('end', () => {
+      session.destroy()
+      if (status === undefined) reject(new Error(`no grpc-status (stream reset code ${req.rstCode})`))
+      else resolve({ status, message, data: Buffer.concat(chunks) })
+    })
+    req.end(body)
+  })
+}
+
+function frame (message: Uint8Array, compressed = false): Buffer {
+  const payload = compressed ? gzipSync(message) : Buffer.from(message)
+  const prefix = Buffer.alloc(5)
+  prefix[0] = compressed ? 1 : 0
+  prefix.writeUInt32BE(payload.length, 1)
+  return Buffer.concat([prefix, payload])
+}
+
+t.test('gRPC receiver: decodes TraceService/Export, answers grpc-status 0 with an empty response', async (t) => {
+  const receiver = await startOtlpGrpcReceiver()
+  t.teardown(() => receiver.close())
+  t.equal(receiver.tracesUrl, receiver.url)
+  const message = ProtobufTraceSerializer.serializeRequest(await someSpans())!
+  const ok = await grpcCall(receiver.url, OTLP_GRPC_TRACE_EXPORT_PATH, frame(message))
+  t.equal(ok.status, '0')
+  t.same([...ok.data], [0, 0, 0, 0, 0], 'one empty, uncompressed response message')
+  const spans = await receiver.waitForSpans(2)
+  const server = spans.find((s) => s.name === 'GET /x')!
+  t.equal(server.kind, 2)
+  t.equal(spans.find((s) => s.name === 'child')!.parentSpanId, server.spanId)
+  t.same(server.scope, { name: 'receiver-test', version: '0.1.0' })
+  t.match(receiver.requests, [{ method: 'POST', path: OTLP_GRPC_TRACE_EXPORT_PATH, contentType: 'application/grpc', spans: 2 }])
+
+  const gz = await grpcCall(receiver.url, OTLP_GRPC_TRACE_EXPORT_PATH, frame(message, true), { 'grpc-encoding': 'gzip' })
+  t.equal(gz.status, '0', 'gzip-compressed messages are accepted')
+  t.equal(receiver.spans().length, 4)
+  t.equal((await grpcCall(receiver.url, '/other.Service/Export', frame(message))).status, '12', 'other methods: UNIMPLEMENTED')
+  const bad = await grpcCall(receiver.url, OTLP_GRPC_TRACE_EXPORT_PATH, frame(Buffer.from([0xff, 0xff, 0xff])))
+  t.equal(bad.status, '3', 'undecodable: INVALID_ARGUMENT')
+  t.match(bad.message, /cannot decode/)
+  t.equal(receiver.spans().length, 4)
+})
+
+t.test('gRPC receiver: refuse answers UNAVAILABLE, hang never answers', async (t) => {
+  const refusing = await startOtlpGrpcReceiver({ mode: 'refuse' })
+  t.teardown(() => refusing.close())
+  const refused = await grpcCall(refusing.url, OTLP_GRPC_TRACE_EXPORT_PATH, frame(new Uint8Array()))
+  t.equal(refused.status, '14')
+  t.equal(refused.message, 'refused by test receiver')
+
+  const hanging = await startOtlpGrpcReceiver({ mode: 'hang' })
+  const pending = grpcCall(hanging.url, OTLP_GRPC_TRACE_EXPORT_PATH, frame(new Uint8Array()))
+  pending.catch(() => {})
+  while (hanging.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(hanging.spans().length, 0)
+  await hanging.close()
+  await t.rejects(pending, /no grpc-status/, 'closing the receiver cuts the hanging call')
+})
+
+t.test('decodeGrpcMessages', async (t) => {
+  t.same(decodeGrpcMessages(Buffer.concat([frame(Buffer.from('ab')), frame(Buffer.from('c'), true)]), 'gzip').map(String), ['ab', 'c'])
+  t.same(decodeGrpcMessages(Buffer.alloc(0)), [])
+  t.throws(() => decodeGrpcMessages(Buffer.from([0, 0, 0])), /truncated gRPC message prefix/)
+  t.throws(() => decodeGrpcMessages(Buffer.from([0, 0, 0, 0, 9, 1])), /truncated gRPC message$/)
+  t.throws(() => decodeGrpcMessages(frame(Buffer.from('x'), true)), /unsupported grpc-encoding identity/)
 })
