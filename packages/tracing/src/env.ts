@@ -13,6 +13,8 @@ export interface EnvConfig {
   protocol: Protocol
   /** Full URL of the traces endpoint, when the environment sets one. */
   endpoint?: string
+  /** OTEL_EXPORTER_OTLP_ENDPOINT as given, when `endpoint` came from it (the path depends on the protocol). */
+  baseEndpoint?: string
   sampler: SamplerName
   samplerRatio: number
   /** OTEL_BSP_* and attribute limits, only when set (and valid). */
@@ -73,14 +75,17 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
   }
 
   let endpoint: string | undefined
+  let baseUsed: string | undefined
   const tracesEndpoint = get(ENV.TRACES_ENDPOINT)
   const baseEndpoint = get(ENV.ENDPOINT)
   if (tracesEndpoint !== undefined) {
     if (isHttpUrl(tracesEndpoint)) endpoint = tracesEndpoint
     else bad(ENV.TRACES_ENDPOINT, tracesEndpoint, 'the default endpoint', 'an http:// or https:// URL')
   } else if (baseEndpoint !== undefined) {
-    if (isHttpUrl(baseEndpoint)) endpoint = protocol === 'grpc' ? baseEndpoint : appendTracesPath(baseEndpoint)
-    else bad(ENV.ENDPOINT, baseEndpoint, 'the default endpoint', 'an http:// or https:// URL')
+    if (isHttpUrl(baseEndpoint)) {
+      baseUsed = baseEndpoint
+      endpoint = tracesEndpointFor(protocol, baseEndpoint)
+    }    else bad(ENV.ENDPOINT, baseEndpoint, 'the default endpoint', 'an http:// or https:// URL')
   }
 
   let sampler: SamplerName = DEFAULTS.sampler
@@ -125,6 +130,7 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
     exporters,
     protocol,
     ...(endpoint !== undefined ? { endpoint } : {}),
+    ...(baseUsed !== undefined ? { baseEndpoint: baseUsed } : {}),
     sampler,
     samplerRatio,
     ...limits
@@ -160,6 +166,7 @@ export function isHttpUrl (value: string): boolean {
   }
 }
 
-function appendTracesPath (base: string): string {
-  return base.replace(/\/+$/, '') + DEFAULTS.httpTracesPath
+/** The traces URL for a base OTEL_EXPORTER_OTLP_ENDPOINT: `/v1/traces` appended for http/protobuf, as is for gRPC. */
+export function tracesEndpointFor (protocol: Protocol, base: string): string {
+  return protocol === 'grpc' ? base : base.replace(/\/+$/, '') + DEFAULTS.httpTracesPath
 }

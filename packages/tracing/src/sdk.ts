@@ -12,7 +12,7 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import type { FastifyInstance } from 'fastify'
 import { ATTR, DEFAULTS, ERROR_CODES, type ExporterName, type Protocol, type SamplerName } from './constants'
-import { readEnv } from './env'
+import { readEnv, tracesEndpointFor } from './env'
 import { safeLogger, type WarningLogger } from './errors'
 import { validateStartOptions } from './options'
 import { installTracing, type O11yTracingOptions } from './plugin'
@@ -125,7 +125,11 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
       if (typeof e !== 'string') return [e]
       if (e === 'none') return []
       if (e === 'console') return [new ConsoleSpanExporter()]
-      return [createOtlpExporter(options.protocol ?? env.protocol, options.endpoint ?? env.endpoint, limits.exportTimeoutMillis)]
+      const protocol = options.protocol ?? env.protocol
+      // A base endpoint from the environment gets the path of the protocol actually used (an
+      // options.protocol can differ from OTEL_EXPORTER_OTLP_PROTOCOL).
+      const endpoint = options.endpoint ?? (env.baseEndpoint !== undefined ? tracesEndpointFor(protocol, env.baseEndpoint) : env.endpoint)
+      return [createOtlpExporter(protocol, endpoint, limits.exportTimeoutMillis)]
     })
     if (built.length > 0) {
       batch = new BoundedBatchSpanProcessor(built.length === 1 ? built[0]! : fanOut(built), { ...limits, logger })

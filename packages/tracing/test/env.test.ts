@@ -45,6 +45,7 @@ t.test('valid values are read', async (t) => {
     exporters: ['otlp', 'console'],
     protocol: 'http/protobuf',
     endpoint: 'http://collector:4318/v1/traces',
+    baseEndpoint: 'http://collector:4318/',
     sampler: 'parentbased_traceidratio',
     samplerRatio: 0.25
   })
@@ -211,4 +212,59 @@ t.test('a throwing custom logger cannot break start-up', async (t) => {
   const handle = startTracing({ env: { OTEL_TRACES_SAMPLER: 'bogus' }, exporter: 'none', fastify: false, logger: { warn () { throw new Error('logger down') } } })
   t.equal(handle.enabled, true)
   await handle.shutdown()
+})
+
+t.test('OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG drive the running SDK', async (t) => {
+  const Fastify = (await import('fastify')).default
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const sampledParent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+
+  // Ratio 0 at the root: nothing of our own is sampled, but a sampled caller's trace is continued.
+  const handle = startTracing({
+    env: { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
+    endpoint: receiver.tracesUrl,
+    scheduledDelayMillis: 10,
+    fastify: { lifecycleSpans: false }
+  })
+  const app = Fastify()
+  app.get('/sampled', async () => 'ok')
+  await app.inject('/sampled')
+  await app.inject({ url: '/sampled', headers: { traceparent: sampledParent } })
+  await app.close()
+  await handle.shutdown()
+  const spans = receiver.spans()
+  t.equal(spans.length, 1, 'only the request with a sampled parent is exported')
+  t.equal(spans[0]?.traceId, '0af7651916cd43dd8448eb211c80319c')
+  t.equal(spans[0]?.parentSpanId, 'b7ad6b7169203331')
+
+  // traceidratio ignores the parent: ratio 0 drops even the sampled caller's trace; ratio 1 keeps all.
+  for (const [arg, expected] of [['0', 0], ['1', 2]] as const) {
+    const r = await startOtlpReceiver()
+    t.teardown(() => r.close())
+    const h = startTracing({ env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: arg }, endpoint: r.tracesUrl, scheduledDelayMillis: 10, fastify: { lifecycleSpans: false } })
+    const a = Fastify()
+    a.get('/ratio', async () => 'ok')
+    await a.inject('/ratio')
+    await a.inject({ url: '/ratio', headers: { traceparent: sampledParent } })
+    await a.close()
+    await h.shutdown()
+    t.equal(r.spans().length, expected, `traceidratio with OTEL_TRACES_SAMPLER_ARG=${arg}: ${expected} spans`)
+  }
+})
+
+t.test('options.protocol over a base endpoint from the environment: the path follows the protocol used', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  // The environment says grpc (no path), the option says http/protobuf: /v1/traces must be appended.
+  const handle = startTracing({
+    protocol: 'http/protobuf',
+    env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    scheduledDelayMillis: 10,
+    fastify: false
+  })
+  withSpan('path_follows_protocol', () => {})
+  await handle.shutdown()
+  t.same(receiver.spans().map((s) => s.name), ['path_follows_protocol'])
+  t.same(receiver.requests.map((r) => r.path), ['/v1/traces'])
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createServer } from 'node:net'
 import Fastify from 'fastify'
-import { startOtlpReceiver } from '@o11y/test-utils'
+import { OTLP_GRPC_TRACE_EXPORT_PATH, startOtlpGrpcReceiver, startOtlpReceiver } from '@o11y/test-utils'
 import { startTracing, o11yTracing, withSpan, type WarningLogger } from '../src/index'
 
 function capture (): WarningLogger & { codes: string[], messages: string[] } {
@@ -112,12 +112,16 @@ t.test('app.close() flushes queued spans (graceful shutdown loses nothing)', asy
   t.same(receiver.spans().map((s) => s.name), ['GET /bye'])
 })
 
-for (const fault of ['closed port', 'refusing collector', 'collector that never answers'] as const) {
+for (const fault of ['closed port', 'refusing collector', 'collector that never answers', 'gRPC collector that never answers'] as const) {
   t.test(`${fault}: requests unaffected, queue bounded, drops counted, shutdown bounded`, async (t) => {
     let endpoint: string
     let close = async (): Promise<void> => {}
     if (fault === 'closed port') {
       endpoint = await closedPortUrl()
+    } else if (fault === 'gRPC collector that never answers') {
+      const receiver = await startOtlpGrpcReceiver({ mode: 'hang' })
+      endpoint = receiver.url
+      close = () => receiver.close()
     } else {
       const receiver = await startOtlpReceiver({ mode: fault === 'refusing collector' ? 'refuse' : 'hang' })
       endpoint = receiver.tracesUrl
@@ -129,6 +133,7 @@ for (const fault of ['closed port', 'refusing collector', 'collector that never 
     const shutdownTimeoutMillis = 1000
     const handle = startTracing({
       endpoint,
+      protocol: fault.startsWith('gRPC') ? 'grpc' : 'http/protobuf',
       maxQueueSize,
       maxExportBatchSize: 50,
       scheduledDelayMillis: 10,
@@ -173,6 +178,61 @@ for (const fault of ['closed port', 'refusing collector', 'collector that never 
     t.ok(heapMb < 512, `heap stays small (${heapMb.toFixed(0)} MB)`)
   })
 }
+
+t.test('OTEL_EXPORTER_OTLP_PROTOCOL=grpc: spans travel over real OTLP/gRPC and are decoded by the receiver', async (t) => {
+  const receiver = await startOtlpGrpcReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({
+    env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'grpc-service' },
+    scheduledDelayMillis: 20,
+    fastify: { lifecycleSpans: false }
+  })
+  t.teardown(() => handle.shutdown())
+  const app = Fastify()
+  app.get('/api/orders/:id', async function getOrder () {
+    return withSpan('load_order', async () => 'ok', { 'order.id': '9' })
+  })
+  t.teardown(() => app.close())
+  t.equal((await app.inject('/api/orders/9')).body, 'ok')
+  await handle.forceFlush()
+  const spans = await receiver.waitForSpans(2)
+  t.same(spans.map((s) => s.name).sort(), ['GET /api/orders/:id', 'load_order'])
+  const server = spans.find((s) => s.name === 'GET /api/orders/:id')!
+  const own = spans.find((s) => s.name === 'load_order')!
+  t.equal(server.kind, 2)
+  t.equal(own.parentSpanId, server.spanId)
+  t.equal(own.traceId, server.traceId)
+  t.equal(own.attributes['order.id'], '9')
+  t.equal(server.resource['service.name'], 'grpc-service')
+  t.ok(receiver.requests.length > 0 && receiver.requests.every((r) => r.path === OTLP_GRPC_TRACE_EXPORT_PATH && r.contentType.startsWith('application/grpc')), 'gRPC TraceService/Export calls')
+  t.match(handle.stats(), { exported: 2, failed: 0, dropped: 0 })
+})
+
+t.test('gRPC collector answering UNAVAILABLE: failures counted, shutdown bounded', async (t) => {
+  const receiver = await startOtlpGrpcReceiver({ mode: 'refuse' })
+  t.teardown(() => receiver.close())
+  const logger = capture()
+  const handle = startTracing({ protocol: 'grpc', endpoint: receiver.url, exportTimeoutMillis: 300, shutdownTimeoutMillis: 1000, scheduledDelayMillis: 10, logger, fastify: false })
+  for (let i = 0; i < 5; i++) withSpan(`refused_${i}`, () => {})
+  await handle.shutdown()
+  t.ok(receiver.requests.length > 0, 'the exporter reached the receiver')
+  t.same(receiver.spans(), [])
+  t.match(handle.stats(), { exported: 0, failed: 5 })
+  t.same(logger.codes, ['O11Y_ERR_TRACING_EXPORT_FAILED'])
+})
+
+t.test('OTEL_TRACES_EXPORTER=none: spans are made but nothing is sent', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({ env: { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, scheduledDelayMillis: 10, fastify: false })
+  let recording = false
+  withSpan('kept_local', (span) => { recording = span.isRecording() })
+  await handle.forceFlush()
+  await handle.shutdown()
+  t.equal(recording, true, 'tracing is on (context, helpers), only export is off')
+  t.same(receiver.requests, [])
+  t.same(handle.stats(), { exported: 0, dropped: 0, failed: 0, queued: 0 })
+})
 
 t.test('gRPC protocol is supported and a dead collector is just as harmless', async (t) => {
   const logger = capture()

@@ -85,6 +85,49 @@ t.test('one request: SERVER, Fastify request/handler and pg spans in one trace',
   for (const span of spans) t.equal(span.spanContext().traceId, server.spanContext().traceId, `${span.name} is in the trace`)
 })
 
+t.test('pool connects are traced: pg-pool.connect and pg.connect in the request\'s trace', async (t) => {
+  // A pool of its own, so this request has to open a connection.
+  const db = await testDatabase(t)
+  const own = new pg.Pool({ connectionString: db.url, max: 1 })
+  t.teardown(async () => {
+    await own.end()
+    await db.stop()
+  })
+  const app = Fastify()
+  await app.register(o11yTracing, { lifecycleSpans: false })
+  app.get('/connect', async function connect () {
+    const client = await own.connect()
+    try {
+      return (await client.query('SELECT 1 AS one')).rows[0]
+    } finally {
+      client.release()
+    }
+  })
+  t.teardown(() => app.close())
+  t.same((await app.inject('/connect')).json(), { one: 1 })
+  const spans = exporter.getFinishedSpans()
+  const server = byName(spans, 'GET /connect')
+  const poolConnect = byName(spans, 'pg-pool.connect')
+  const connect = byName(spans, 'pg.connect')
+  const query = byName(spans, queryName)
+  t.equal(poolConnect.kind, SpanKind.CLIENT)
+  t.equal(parentId(poolConnect), server.spanContext().spanId, 'pool connect under the SERVER span')
+  t.equal(parentId(connect), poolConnect.spanContext().spanId, 'the new connection under the pool connect')
+  t.equal(parentId(query), server.spanContext().spanId)
+  for (const span of [poolConnect, connect, query]) t.equal(span.spanContext().traceId, server.spanContext().traceId, `${span.name} in the trace`)
+})
+
+t.test('http.request.id is the Fastify request id', async (t) => {
+  const app = Fastify({ requestIdHeader: 'x-request-id' })
+  await app.register(o11yTracing, { lifecycleSpans: false })
+  let seen: string | undefined
+  app.get('/rid', async function rid (request) { seen = request.id; return 'ok' })
+  t.teardown(() => app.close())
+  await app.inject({ url: '/rid', headers: { 'x-request-id': 'order-req-42' } })
+  t.equal(seen, 'order-req-42')
+  t.equal(byName(exporter.getFinishedSpans(), 'GET /rid').attributes['http.request.id'], 'order-req-42')
+})
+
 t.test('the request span is active in every hook, the handler and onResponse', async (t) => {
   const app = Fastify()
   await app.register(o11yTracing, { lifecycleSpans: false })

@@ -104,3 +104,39 @@ t.test('OTEL_SDK_DISABLED=true: the app runs and nothing is exported', async (t)
   t.same(JSON.parse(run.stdout.trim()), { status: 200, body: { id: 5 } })
   t.equal(receiver.requests.length, 0)
 })
+
+t.test('OTEL_TRACES_EXPORTER=otlp,console: the same spans go to the collector and to stdout', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const run = await runNode(['--require', '@o11y/tracing/register', 'test/fixtures/cjs-app.cjs'], {
+    OTEL_TRACES_EXPORTER: 'otlp,console',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url
+  })
+  t.equal(run.code, 0, run.stderr)
+  const server = checkTrace(t, await receiver.waitForSpans(4))
+  t.match(run.stdout, "name: 'GET /api/orders/:id'")
+  t.match(run.stdout, `traceId: '${server.traceId}'`, 'console shows the trace the collector got')
+})
+
+t.test('ESM app: outgoing fetch and node:http (named import) calls carry the request\'s trace', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const run = await runNode(['--import', '@o11y/tracing/register', 'test/fixtures/esm-outgoing.mjs'], {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url
+  })
+  t.equal(run.code, 0, run.stderr)
+  const out = JSON.parse(run.stdout.trim()) as { status: number, body: string[], traceparents: Array<string | null> }
+  t.same(out.body, ['pong', 'pong'])
+  const spans = await receiver.waitForSpans(5)
+  const server = spans.find((s) => s.name === 'GET /api/fanout')
+  t.ok(server, 'SERVER span exported')
+  const clients = spans.filter((s) => s.kind === 3)
+  t.equal(clients.length, 2, 'one CLIENT span for fetch, one for http.get')
+  t.equal(out.traceparents.length, 2)
+  for (const [i, header] of out.traceparents.entries()) {
+    t.match(header, new RegExp(`^00-${server!.traceId}-[0-9a-f]{16}-01$`), `call ${i} carries the trace`)
+    const client = clients.find((c) => c.spanId === header?.split('-')[2])
+    t.ok(client, `call ${i}: its parent id is an exported CLIENT span`)
+    t.equal(client?.traceId, server!.traceId)
+  }
+})
