@@ -27,6 +27,7 @@ const METRIC_FACTORIES = new Set(['counter', 'gauge', 'histogram', 'summary'])
 const PROM_CLASSES = new Set(['Counter', 'Gauge', 'Histogram', 'Summary'])
 const LOGGER_FACTORIES = new Set(['getLogger', 'createLogger'])
 const OPT_OUT_KEYS = new Set(['metrics', 'tracing', 'logging'])
+const HOOK_METHODS = new Set(['addHook', 'setErrorHandler', 'setNotFoundHandler'])
 /** Modules whose `get/post/...(url, callback)` are outgoing requests, not routes (`node:` prefix stripped). */
 const HTTP_CLIENT_MODULES = new Set(['http', 'https', 'http2', 'axios', 'got', 'undici', 'superagent', 'needle', 'ky'])
 /** Members of a request (or URL) whose values are unbounded. */
@@ -516,6 +517,20 @@ function findRoutes (facts: FileFacts): Route[] {
   return routes
 }
 
+/** Functions given to `addHook`, `setErrorHandler` or `setNotFoundHandler`: they run for requests too. */
+function findHookFunctions (facts: FileFacts): Set<ts.Node> {
+  const hooks = new Set<ts.Node>()
+  walk(facts.sf, (node) => {
+    if (!ts.isCallExpression(node) || !ts.isPropertyAccessExpression(unwrap(node.expression))) return
+    if (!HOOK_METHODS.has(calleeName(node) ?? '')) return
+    for (const arg of node.arguments) {
+      const fn = resolveFunction(facts, arg)
+      if (fn !== undefined) hooks.add(fn)
+    }
+  })
+  return hooks
+}
+
 /** Functions passed to `register`, wrapped with fastify-plugin, or taking a FastifyInstance. */
 function findPluginFunctions (facts: FileFacts): Set<ts.Node> {
   const plugins = new Set<ts.Node>()
@@ -842,12 +857,14 @@ export function analyzeFile (input: AnalyzeInput): FileAnalysis {
   // no-console
   if (on(RULE_IDS.noConsole)) {
     const containers = new Set<ts.Node>([...handlerNodes, ...findPluginFunctions(facts)])
+    const hooks = findHookFunctions(facts)
     walk(sf, (node) => {
       if (!ts.isCallExpression(node)) return
       const chain = memberChain(node.expression)
       if (chain.length !== 2 || chain[0] !== 'console') return
-      if (!isInside(node, containers)) return
-      raw.push({ ruleId: RULE_IDS.noConsole, node, span: [linesOf(sf, node)], anchor: normalizedText(sf, node), message: `console.${chain[1] ?? ''}() inside a route handler or plugin` })
+      const where = isInside(node, containers) ? 'a route handler or plugin' : isInside(node, hooks) ? 'a Fastify hook or error handler' : undefined
+      if (where === undefined) return
+      raw.push({ ruleId: RULE_IDS.noConsole, node, span: [linesOf(sf, node)], anchor: normalizedText(sf, node), message: `console.${chain[1] ?? ''}() inside ${where}` })
     })
   }
 

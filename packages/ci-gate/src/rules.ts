@@ -29,8 +29,8 @@ export const RULES: readonly RuleMeta[] = [
   {
     id: RULE_IDS.noConsole,
     defaultSeverity: 'error',
-    description: 'console.* inside a route handler or a Fastify plugin: the line carries no trace id, no level and no request context.',
-    fix: 'Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins.'
+    description: 'console.* inside a route handler, a Fastify plugin, hook or error handler: the line carries no trace id, no level and no request context.',
+    fix: 'Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.'
   },
   {
     id: RULE_IDS.labelCardinality,

@@ -128,8 +128,12 @@ t.test('no-console', async (t) => {
     `no-console@${lineOf(text, "console.log('hit')")}`,
     `no-console@${lineOf(text, "console.warn('loaded')")}`,
     `no-console@${lineOf(text, "console.error('request')")}`,
-    `no-console@${lineOf(text, "console.info('typed')")}`
-  ], 'handlers, register() plugins, fastify-plugin hooks and FastifyInstance functions; not other code, comments or strings')
+    `no-console@${lineOf(text, "console.info('typed')")}`,
+    `no-console@${lineOf(text, "console.log('hook')")}`,
+    `no-console@${lineOf(text, "console.error('failed'")}`,
+    `no-console@${lineOf(text, "console.warn('404')")}`
+  ], 'handlers, register() plugins, fastify-plugin hooks, FastifyInstance functions, app hooks and error/not-found handlers; not other code, comments or strings')
+  t.equal(r.findings.find((f) => f.line === lineOf(text, "console.log('hook')"))?.message, 'console.log() inside a Fastify hook or error handler')
   t.equal(r.suppressed, 1)
 })
 

@@ -12,7 +12,7 @@ exports[`test/reporters.test.ts > TAP > github output is stable (snapshot) > mus
 ::error file=src/routes/orders.ts,line=16,col=7,endLine=18,endColumn=6,title=o11y-gate error-observed::catch block in orderRoutes neither rethrows, logs nor records the error on a span%0AFix: Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment.
 ::error file=src/routes/orders.ts,line=21,col=3,endLine=24,endColumn=5,title=o11y-gate route-instrumented::route handler GET /api/50%25-off%0D%0Apromo has no tracing, metrics or logging%0AFix: Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging).
 ::error file=src/routes/orders.ts,line=21,col=48,endLine=21,endColumn=62,title=o11y-gate opt-out-justified::route GET /api/50%25-off%0D%0Apromo turns metrics off without a comment saying why%0AFix: Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.
-::error file=src/routes/orders.ts,line=22,col=5,endLine=22,endColumn=25,title=o11y-gate no-console::console.log() inside a route handler or plugin%0AFix: Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins.
+::error file=src/routes/orders.ts,line=22,col=5,endLine=22,endColumn=25,title=o11y-gate no-console::console.log() inside a route handler or plugin%0AFix: Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.
 
 `
 
@@ -126,7 +126,7 @@ exports[`test/reporters.test.ts > TAP > json output is stable (snapshot) > must 
       "endLine": 22,
       "endColumn": 25,
       "message": "console.log() inside a route handler or plugin",
-      "fix": "Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins.",
+      "fix": "Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.",
       "fingerprint": "01323700034b784ca7689f327ff548a3"
     }
   ],
@@ -249,14 +249,14 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
               "id": "no-console",
               "name": "NoConsole",
               "shortDescription": {
-                "text": "console.* inside a route handler or a Fastify plugin"
+                "text": "console.* inside a route handler, a Fastify plugin, hook or error handler"
               },
               "fullDescription": {
-                "text": "console.* inside a route handler or a Fastify plugin: the line carries no trace id, no level and no request context."
+                "text": "console.* inside a route handler, a Fastify plugin, hook or error handler: the line carries no trace id, no level and no request context."
               },
               "help": {
-                "text": "Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins.",
-                "markdown": "**How to fix:** Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins."
+                "text": "Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.",
+                "markdown": "**How to fix:** Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins."
               },
               "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#no-console",
               "defaultConfiguration": {
@@ -509,7 +509,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
           "ruleIndex": 3,
           "level": "error",
           "message": {
-            "text": "console.log() inside a route handler or plugin. Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins."
+            "text": "console.log() inside a route handler or plugin. Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins."
           },
           "locations": [
             {
@@ -557,7 +557,7 @@ src/routes/orders.ts
   21:48   error    route GET /api/50%-off\\r\\npromo turns metrics off without a comment saying why  opt-out-justified
                    fix: Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.
   22:5    error    console.log() inside a route handler or plugin  no-console
-                   fix: Use request.log.<level>(...) in handlers, fastify.log or getLogger(name) from @o11y/logging in plugins.
+                   fix: Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.
 
 7 problems (7 errors, 0 warnings) in 3 files of 3 checked.
 By rule: route-instrumented 2, plugins-registered 1, opt-out-justified 1, no-console 1, label-cardinality 1, error-observed 1.
