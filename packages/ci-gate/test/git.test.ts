@@ -144,6 +144,21 @@ t.test('renames (-M): a pure rename is no change; a renamed and edited file repo
   t.same(JSON.parse(r.stdout).findings.map((f: { file: string }) => f.file), ['src/äpp "v2".ts'])
 })
 
+t.test('--staged and renames: a staged pure rename is no change; a staged rename plus edit reports under the new path', async (t) => {
+  const dir = repoWithDebt(t)
+  git(dir, 'mv', 'src/app.ts', 'src/server.ts')
+  let r = runCapture(['--staged'], dir)
+  t.equal(r.exitCode, 0)
+  t.match(r.stderr, /checked 0 files \(lines staged in the index\)/)
+  addRoute(dir, 'src/server.ts')
+  git(dir, 'add', 'src/server.ts')
+  r = runCapture(['--staged', '--format', 'json'], dir)
+  t.equal(r.exitCode, 1)
+  t.same(JSON.parse(r.stdout).findings.map((f: { file: string, message: string }) => `${f.file}: ${f.message}`), [
+    'src/server.ts: route handler POST /refunds has no tracing, metrics or logging'
+  ], 'only the added route; the old debt moved with the file')
+})
+
 t.test('a user\'s diff settings do not change what is parsed', async (t) => {
   const dir = repoWithDebt(t)
   git(dir, 'config', 'color.ui', 'always')
