@@ -291,6 +291,7 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
   const handlers: HandlerCoverage[] = []
   let suppressed = 0
   let checked = 0
+  const generated: string[] = []
   for (const abs of candidates) {
     const rel = toPosix(relative(root, abs))
     let text: string
@@ -300,7 +301,7 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
       if (err instanceof GateError) throw err
       throw readError(`cannot read ${rel}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, err)
     }
-    if (isGenerated(text)) continue
+    if (isGenerated(text)) { generated.push(toPosix(relative(cwd, abs))); continue }
     checked++
     const changed = changes?.get(rel)
     const project = registrationsOf(abs)
@@ -317,6 +318,9 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
     suppressed += result.suppressed
   }
 
+  if (mode === 'files' && generated.length > 0) {
+    stderr.write(`${TOOL_NAME}: skipped ${generated.length} generated file${generated.length === 1 ? '' : 's'} (${GENERATED_MARKERS.join(' or ')} in the first lines): ${generated.join(', ')}\n`)
+  }
   findings.sort(compareFindings)
   handlers.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line))
 
