@@ -102,6 +102,12 @@ export interface OtlpReceiver {
   requests: ReceivedRequest[]
   /** Resolves once at least `count` spans arrived; rejects after `timeoutMs`. */
   waitForSpans (count: number, timeoutMs?: number): Promise<ReceivedSpan[]>
+  /**
+   * Export requests received and not finished yet (`now`) and the most at once (`max`); a request
+   * finishes when it is answered or the client gives up on it. With `hang`, `max` shows whether
+   * an exporter abandons its timed-out requests or lets them pile up.
+   */
+  openRequests (): { now: number, max: number }
   close (): Promise<void>
 }
 
@@ -111,15 +117,31 @@ interface Collected {
   /** Stores decoded spans and wakes the waiters. */
   add (spans: ReceivedSpan[]): void
   waitForSpans: OtlpReceiver['waitForSpans']
+  /** Counts a request as open until `done` is called (once). */
+  open (): () => void
+  openRequests: OtlpReceiver['openRequests']
 }
 
 function collector (): Collected {
   const received: ReceivedSpan[] = []
   const requests: ReceivedRequest[] = []
   const waiters = new Set<() => void>()
+  let now = 0
+  let max = 0
   return {
     received,
     requests,
+    open () {
+      now++
+      max = Math.max(max, now)
+      let done = false
+      return () => {
+        if (done) return
+        done = true
+        now--
+      }
+    },
+    openRequests: () => ({ now, max }),
     add (spans) {
       received.push(...spans)
       for (const wake of waiters) wake()
@@ -149,6 +171,7 @@ export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Pro
   const c = collector()
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    res.on('close', c.open())
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
@@ -194,6 +217,7 @@ export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Pro
     spans: () => [...c.received],
     requests: c.requests,
     waitForSpans: c.waitForSpans,
+    openRequests: c.openRequests,
     close () {
       return new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -231,6 +255,7 @@ export async function startOtlpGrpcReceiver (options: OtlpReceiverOptions = {}):
     }, { endStream: true })
   }
   server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    stream.on('close', c.open())
     stream.on('error', () => {})
     const chunks: Buffer[] = []
     stream.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -277,6 +302,7 @@ export async function startOtlpGrpcReceiver (options: OtlpReceiverOptions = {}):
     spans: () => [...c.received],
     requests: c.requests,
     waitForSpans: c.waitForSpans,
+    openRequests: c.openRequests,
     close () {
       return new Promise<void>((resolve) => {
         server.close(() => resolve())
