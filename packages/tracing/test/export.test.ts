@@ -116,17 +116,17 @@ for (const fault of ['closed port', 'refusing collector', 'collector that never 
   t.test(`${fault}: requests unaffected, queue bounded, drops counted, shutdown bounded`, async (t) => {
     let endpoint: string
     let close = async (): Promise<void> => {}
+    let receiver: Awaited<ReturnType<typeof startOtlpReceiver>> | undefined
     if (fault === 'closed port') {
       endpoint = await closedPortUrl()
     } else if (fault === 'gRPC collector that never answers') {
-      const receiver = await startOtlpGrpcReceiver({ mode: 'hang' })
+      receiver = await startOtlpGrpcReceiver({ mode: 'hang' })
       endpoint = receiver.url
-      close = () => receiver.close()
     } else {
-      const receiver = await startOtlpReceiver({ mode: fault === 'refusing collector' ? 'refuse' : 'hang' })
+      receiver = await startOtlpReceiver({ mode: fault === 'refusing collector' ? 'refuse' : 'hang' })
       endpoint = receiver.tracesUrl
-      close = () => receiver.close()
     }
+    if (receiver !== undefined) close = receiver.close
     t.teardown(() => close())
     const logger = capture()
     const maxQueueSize = 200
@@ -174,6 +174,13 @@ for (const fault of ['closed port', 'refusing collector', 'collector that never 
     t.ok(stats.dropped + stats.failed + stats.queued <= ended)
     t.equal(logger.codes.filter((c) => c === 'O11Y_ERR_TRACING_QUEUE_FULL').length, 1, 'one warning for the full queue')
     t.equal(logger.codes.filter((c) => c === 'O11Y_ERR_TRACING_EXPORT_FAILED').length, 1, 'one warning for failing exports')
+    if (receiver !== undefined) {
+      // Memory is bounded by the queue (above) and by export requests: one in flight, a timed-out
+      // one is abandoned (its socket or stream closed) rather than left open next to the next one.
+      const open = receiver.openRequests()
+      t.ok(receiver.requests.length >= 2, `the collector was tried repeatedly (${receiver.requests.length} requests)`)
+      t.ok(open.max <= 3, `at most 3 export requests open at once (max ${open.max} of ${receiver.requests.length})`)
+    }
     const heapMb = process.memoryUsage().heapUsed / 1024 / 1024
     t.ok(heapMb < 512, `heap stays small (${heapMb.toFixed(0)} MB)`)
   })
