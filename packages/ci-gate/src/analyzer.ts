@@ -610,12 +610,20 @@ interface LabelUse { key: string | undefined, value: ts.Expression, node: ts.Nod
 function labelsOfCall (facts: FileFacts, call: ts.CallExpression): LabelUse[] {
   const name = calleeName(call)
   const callee = unwrap(call.expression)
-  if (name === undefined || !ts.isPropertyAccessExpression(callee)) return []
   const objectLabels = (obj: ts.ObjectLiteralExpression): LabelUse[] => obj.properties.flatMap((p): LabelUse[] => {
     if (ts.isPropertyAssignment(p)) return [{ key: propName(p.name), value: p.initializer, node: p }]
     if (ts.isShorthandPropertyAssignment(p)) return [{ key: p.name.text, value: p.name, node: p }]
     return []
   })
+  if (ts.isIdentifier(callee)) {
+    // `const end = histogram.startTimer(); ...; end({ route })`: the timer's end function takes labels too.
+    const init = localInitializer(facts, callee)
+    const made = init !== undefined ? unwrap(init) : undefined
+    const first = call.arguments[0] !== undefined ? unwrap(call.arguments[0]) : undefined
+    if (made !== undefined && ts.isCallExpression(made) && calleeName(made) === 'startTimer' && first !== undefined && ts.isObjectLiteralExpression(first)) return objectLabels(first)
+    return []
+  }
+  if (name === undefined || !ts.isPropertyAccessExpression(callee)) return []
   if (name === 'labels') {
     return call.arguments.flatMap((a): LabelUse[] => {
       const u = unwrap(a)

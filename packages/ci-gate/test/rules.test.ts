@@ -147,8 +147,10 @@ t.test('label-cardinality', async (t) => {
     `${lineOf(text, 'order_id')}:label "order_id" of h.observe() is an id-like label`,
     `${lineOf(text, 'c.inc({ customer })')}:label "customer" of c.inc() takes its value from request body`,
     `${lineOf(text, 'user: userId')}:label "user" of c.inc() is an id-like label`,
-    `${lineOf(text, 'new URL')}:label "where" of c.inc() takes its value from a URL`
-  ])
+    `${lineOf(text, 'new URL')}:label "where" of c.inc() takes its value from a URL`,
+    `${lineOf(text, "end({ tenantId: 'fixed' })")}:label "tenantId" of end() is an id-like label`,
+    `${lineOf(text, 'endFor({ route: request.url })')}:label "route" of endFor() takes its value from a URL`
+  ], 'the end function of startTimer() takes labels too')
   t.equal(r.suppressed, 1)
 })
 
