@@ -51,7 +51,10 @@ export function mergeBase (cwd: string, ref: string): string {
   if (tryGit(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], cwd) === undefined) {
     throw gitError(`unknown git ref "${ref}" (in CI, check out with fetch-depth: 0)`)
   }
-  return git(['merge-base', ref, 'HEAD'], cwd).trim()
+  const base = tryGit(['merge-base', ref, 'HEAD'], cwd)?.trim()
+  // git prints nothing when there is no common ancestor, which is what a shallow clone looks like.
+  if (base === undefined || base === '') throw gitError(`"${ref}" and HEAD have no common ancestor (a shallow clone? in CI, check out with fetch-depth: 0)`)
+  return base
 }
 
 function unquote (path: string): string {
