@@ -140,3 +140,30 @@ t.test('ESM app: outgoing fetch and node:http (named import) calls carry the req
     t.equal(client?.traceId, server!.traceId)
   }
 })
+
+t.test('every bad OTEL_* value at once: one warning per variable, defaults used, the app runs and is traced', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const bad: Record<string, string> = {
+    OTEL_SDK_DISABLED: 'maybe',
+    OTEL_RESOURCE_ATTRIBUTES: 'novalue',
+    OTEL_TRACES_EXPORTER: 'zipkin',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_TRACES_SAMPLER_ARG: 'half',
+    OTEL_BSP_MAX_QUEUE_SIZE: '-5'
+  }
+  const run = await runNode(['--require', '@o11y/tracing/register', 'test/fixtures/cjs-app.cjs'], {
+    ...bad,
+    OTEL_TRACES_SAMPLER: 'traceidratio', // valid; its argument is not
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: receiver.tracesUrl
+  })
+  t.equal(run.code, 0, run.stderr)
+  t.same(JSON.parse(run.stdout.trim()), { status: 200, body: { id: 6 } })
+  const warnings = run.stderr.split('\n').filter((l) => l.includes('O11Y_ERR_TRACING_INVALID_ENV'))
+  for (const name of Object.keys(bad)) {
+    t.equal(warnings.filter((w) => w.includes(`${name}=`)).length, 1, `one warning for ${name}`)
+  }
+  t.equal(warnings.length, Object.keys(bad).length, 'and no other')
+  // Defaults: enabled, otlp over http/protobuf, ratio 1 (all sampled).
+  checkTrace(t, await receiver.waitForSpans(4))
+})
