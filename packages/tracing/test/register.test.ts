@@ -167,3 +167,16 @@ t.test('every bad OTEL_* value at once: one warning per variable, defaults used,
   // Defaults: enabled, otlp over http/protobuf, ratio 1 (all sampled).
   checkTrace(t, await receiver.waitForSpans(4))
 })
+
+t.test('a script that ends by itself exports its spans on exit (beforeExit shutdown)', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const run = await runNode(['--require', '@o11y/tracing/register', '-e', "require('@o11y/tracing').withSpan('script_span', () => {}, { 'job.id': 'j1' })"], {
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '60000'
+  })
+  t.equal(run.code, 0, run.stderr)
+  const [span] = await receiver.waitForSpans(1)
+  t.equal(span?.name, 'script_span')
+  t.equal(span?.attributes['job.id'], 'j1')
+})
