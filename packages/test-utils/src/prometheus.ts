@@ -206,6 +206,28 @@ async function waitReady (url: string, managed: Managed, name: string, timeoutMs
   }
 }
 
+/**
+ * Start `binary` on a free loopback port and wait until it is ready. Another process may take the
+ * port between freePort() and the bind: then it tries again, up to three times. On failure the
+ * temporary folder `dir` is removed and the error (with the binary's output) is thrown.
+ */
+async function launchReady (binary: string, dir: string, readyTimeoutMs: number | undefined, argsFor: (port: number) => string[]): Promise<{ managed: Managed, port: number, url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const url = `http://127.0.0.1:${port}`
+    const managed = launch(binary, argsFor(port))
+    try {
+      await waitReady(url, managed, binary, readyTimeoutMs ?? 20_000)
+      return { managed, port, url }
+    } catch (err) {
+      await stopProcess(managed)
+      if (attempt < 3 && managed.output().includes('address already in use')) continue
+      rmSync(dir, { recursive: true, force: true })
+      throw err
+    }
+  }
+}
+
 function tail (text: string, lines = 30): string {
   return text.trim().split('\n').slice(-lines).join('\n')
 }
@@ -262,55 +284,40 @@ export async function startPrometheus (options: StartPrometheusOptions): Promise
     throw err
   }
   const binary = options.binary ?? 'prometheus'
-  let attempt = 0
-  for (;;) {
-    attempt++
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const managed = launch(binary, [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-lifecycle',
-      '--enable-feature=exemplar-storage',
-      ...(options.args ?? [])
-    ])
-    try {
-      await waitReady(url, managed, binary, options.readyTimeoutMs ?? 20_000)
-    } catch (err) {
-      await stopProcess(managed)
-      // Another process may have taken the port between freePort() and the bind: try again.
-      if (attempt < 3 && managed.output().includes('address already in use')) continue
-      rmSync(dir, { recursive: true, force: true })
-      throw err
+  const { managed, port, url } = await launchReady(binary, dir, options.readyTimeoutMs, (port) => [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-lifecycle',
+    '--enable-feature=exemplar-storage',
+    ...(options.args ?? [])
+  ])
+  let stopped: Promise<void> | undefined
+  const handle: PrometheusHandle = {
+    url,
+    port,
+    dir,
+    configFile,
+    query: async (expr, time) => await api<PromQueryResult>(url, '/api/v1/query',
+      time === undefined ? { query: expr } : { query: expr, time: String(time) }, expr),
+    queryRange: async (expr, start, end, step) => await api<PromQueryResult>(url, '/api/v1/query_range',
+      { query: expr, start: String(start), end: String(end), step: String(step) }, expr),
+    queryExemplars: async (expr, start, end) => await api<PromExemplarSeries[]>(url, '/api/v1/query_exemplars',
+      { query: expr, start: String(start), end: String(end) }, expr) ?? [],
+    rules: async () => (await api<{ groups: PromRuleGroup[] }>(url, '/api/v1/rules', undefined)).groups,
+    alerts: async () => (await api<{ alerts: PromAlert[] }>(url, '/api/v1/alerts', undefined)).alerts,
+    targets: async () => await api(url, '/api/v1/targets', undefined),
+    waitFor,
+    logs: managed.output,
+    stop: async () => {
+      stopped ??= (async () => {
+        await stopProcess(managed)
+        rmSync(dir, { recursive: true, force: true })
+      })()
+      await stopped
     }
-    let stopped: Promise<void> | undefined
-    const handle: PrometheusHandle = {
-      url,
-      port,
-      dir,
-      configFile,
-      query: async (expr, time) => await api<PromQueryResult>(url, '/api/v1/query',
-        time === undefined ? { query: expr } : { query: expr, time: String(time) }, expr),
-      queryRange: async (expr, start, end, step) => await api<PromQueryResult>(url, '/api/v1/query_range',
-        { query: expr, start: String(start), end: String(end), step: String(step) }, expr),
-      queryExemplars: async (expr, start, end) => await api<PromExemplarSeries[]>(url, '/api/v1/query_exemplars',
-        { query: expr, start: String(start), end: String(end) }, expr) ?? [],
-      rules: async () => (await api<{ groups: PromRuleGroup[] }>(url, '/api/v1/rules', undefined)).groups,
-      alerts: async () => (await api<{ alerts: PromAlert[] }>(url, '/api/v1/alerts', undefined)).alerts,
-      targets: async () => await api(url, '/api/v1/targets', undefined),
-      waitFor,
-      logs: managed.output,
-      stop: async () => {
-        stopped ??= (async () => {
-          await stopProcess(managed)
-          rmSync(dir, { recursive: true, force: true })
-        })()
-        await stopped
-      }
-    }
-    return handle
   }
+  return handle
 }
 
 export interface StartAlertmanagerOptions {
@@ -361,54 +368,40 @@ export async function startAlertmanager (options: StartAlertmanagerOptions): Pro
   const configFile = join(dir, 'alertmanager.yml')
   writeFileSync(configFile, text)
   const binary = options.binary ?? 'prometheus-alertmanager'
-  let attempt = 0
-  for (;;) {
-    attempt++
-    const port = await freePort()
-    const url = `http://127.0.0.1:${port}`
-    const managed = launch(binary, [
-      `--config.file=${configFile}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-      ...(options.args ?? [])
-    ])
-    try {
-      await waitReady(url, managed, binary, options.readyTimeoutMs ?? 20_000)
-    } catch (err) {
-      await stopProcess(managed)
-      if (attempt < 3 && managed.output().includes('address already in use')) continue
-      rmSync(dir, { recursive: true, force: true })
-      throw err
-    }
-    let stopped: Promise<void> | undefined
-    return {
-      url,
-      port,
-      dir,
-      configFile,
-      postAlerts: async (alerts) => {
-        const res = await fetch(`${url}/api/v2/alerts`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(alerts)
-        })
-        if (res.status !== 200) throw new Error(`Alertmanager rejected alerts: ${res.status} ${await res.text()}`)
-      },
-      alerts: async () => {
-        const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`)
-        if (res.status !== 200) throw new Error(`Alertmanager GET alerts: ${res.status} ${await res.text()}`)
-        return await res.json() as AmAlert[]
-      },
-      waitFor,
-      logs: managed.output,
-      stop: async () => {
-        stopped ??= (async () => {
-          await stopProcess(managed)
-          rmSync(dir, { recursive: true, force: true })
-        })()
-        await stopped
-      }
+  const { managed, port, url } = await launchReady(binary, dir, options.readyTimeoutMs, (port) => [
+    `--config.file=${configFile}`,
+    `--storage.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+    ...(options.args ?? [])
+  ])
+  let stopped: Promise<void> | undefined
+  return {
+    url,
+    port,
+    dir,
+    configFile,
+    postAlerts: async (alerts) => {
+      const res = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts)
+      })
+      if (res.status !== 200) throw new Error(`Alertmanager rejected alerts: ${res.status} ${await res.text()}`)
+    },
+    alerts: async () => {
+      const res = await fetch(`${url}/api/v2/alerts?active=true&silenced=true&inhibited=true&unprocessed=true`)
+      if (res.status !== 200) throw new Error(`Alertmanager GET alerts: ${res.status} ${await res.text()}`)
+      return await res.json() as AmAlert[]
+    },
+    waitFor,
+    logs: managed.output,
+    stop: async () => {
+      stopped ??= (async () => {
+        await stopProcess(managed)
+        rmSync(dir, { recursive: true, force: true })
+      })()
+      await stopped
     }
   }
 }
