@@ -207,21 +207,28 @@ export async function startOtlpReceiver (options: OtlpReceiverOptions = {}): Pro
       c.add(spans)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return await listenReceiver(server, c, '/v1/traces', () => server.closeAllConnections())
+}
+
+/**
+ * Listen on a random loopback port and wrap the collected data in the receiver handle both
+ * receivers return. `dropConnections` cuts open connections so close() does not wait on them.
+ */
+async function listenReceiver (server: { listen: (port: number, host: string, cb: () => void) => unknown, address: () => unknown, close: (cb: () => void) => unknown }, c: Collected, tracesPath: string, dropConnections: () => void): Promise<OtlpReceiver> {
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', resolve) })
   const { port } = server.address() as AddressInfo
   const url = `http://127.0.0.1:${port}`
-
   return {
     url,
-    tracesUrl: `${url}/v1/traces`,
+    tracesUrl: `${url}${tracesPath}`,
     spans: () => [...c.received],
     requests: c.requests,
     waitForSpans: c.waitForSpans,
     openRequests: c.openRequests,
     close () {
       return new Promise<void>((resolve) => {
-        server.closeAllConnections()
         server.close(() => resolve())
+        dropConnections()
       })
     }
   }
@@ -293,23 +300,8 @@ export async function startOtlpGrpcReceiver (options: OtlpReceiverOptions = {}):
       c.add(spans)
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const url = `http://127.0.0.1:${port}`
-  return {
-    url,
-    tracesUrl: url,
-    spans: () => [...c.received],
-    requests: c.requests,
-    waitForSpans: c.waitForSpans,
-    openRequests: c.openRequests,
-    close () {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        for (const session of sessions) session.destroy()
-      })
-    }
-  }
+  // gRPC has no per-signal path: tracesUrl is the endpoint itself.
+  return await listenReceiver(server, c, '', () => { for (const session of sessions) session.destroy() })
 }
 
 /** Split a gRPC request body into its length-prefixed messages (gzip-compressed ones inflated). */

@@ -228,6 +228,18 @@ async function launchReady (binary: string, dir: string, readyTimeoutMs: number 
   }
 }
 
+/** An idempotent stop: kills the process once and removes its temporary folder. */
+function stopOnce (managed: Managed, dir: string): () => Promise<void> {
+  let stopped: Promise<void> | undefined
+  return async () => {
+    stopped ??= (async () => {
+      await stopProcess(managed)
+      rmSync(dir, { recursive: true, force: true })
+    })()
+    await stopped
+  }
+}
+
 function tail (text: string, lines = 30): string {
   return text.trim().split('\n').slice(-lines).join('\n')
 }
@@ -292,7 +304,6 @@ export async function startPrometheus (options: StartPrometheusOptions): Promise
     '--enable-feature=exemplar-storage',
     ...(options.args ?? [])
   ])
-  let stopped: Promise<void> | undefined
   const handle: PrometheusHandle = {
     url,
     port,
@@ -309,13 +320,7 @@ export async function startPrometheus (options: StartPrometheusOptions): Promise
     targets: async () => await api(url, '/api/v1/targets', undefined),
     waitFor,
     logs: managed.output,
-    stop: async () => {
-      stopped ??= (async () => {
-        await stopProcess(managed)
-        rmSync(dir, { recursive: true, force: true })
-      })()
-      await stopped
-    }
+    stop: stopOnce(managed, dir)
   }
   return handle
 }
@@ -375,7 +380,6 @@ export async function startAlertmanager (options: StartAlertmanagerOptions): Pro
     '--cluster.listen-address=',
     ...(options.args ?? [])
   ])
-  let stopped: Promise<void> | undefined
   return {
     url,
     port,
@@ -396,13 +400,7 @@ export async function startAlertmanager (options: StartAlertmanagerOptions): Pro
     },
     waitFor,
     logs: managed.output,
-    stop: async () => {
-      stopped ??= (async () => {
-        await stopProcess(managed)
-        rmSync(dir, { recursive: true, force: true })
-      })()
-      await stopped
-    }
+    stop: stopOnce(managed, dir)
   }
 }
 
