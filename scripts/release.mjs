@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { manifestProblems } from './release-manifest.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const SCOPE = '@o11y'
@@ -74,7 +75,7 @@ async function main () {
       for (const p of problems) process.stderr.write(`release: ${p}\n`)
       return fail(`${problems.length} packaging problem(s); nothing was published`)
     }
-    log(`checks passed for ${packages.length} package(s): publint, attw, tarball contents and ranges`)
+    log(`checks passed for ${packages.length} package(s): publint, attw, tarball contents, ranges (no pins, no workspace:) and no example.invalid`)
   }
   if (values['check-only']) return 0
 
@@ -131,7 +132,7 @@ async function checkPackage (pkg, packDir) {
   const tools = join(ROOT, 'tooling/release/node_modules/.bin')
   const [publint, attw] = await Promise.all([
     exec(join(tools, 'publint'), ['run', '--strict', tarball], { cwd: dest }),
-    // --profile node16: the packages declare engines >=20.6 and subpath exports (./register),
+    // --profile node16: the packages declare engines >=22.15 and subpath exports (./register),
     // which TypeScript's legacy node10 resolution cannot see; node16 CJS, node16 ESM and bundler
     // resolution are all checked.
     exec(join(tools, 'attw'), [tarball, '--profile', 'node16', '--format', 'ascii', '--no-emoji'], { cwd: dest })
@@ -150,9 +151,11 @@ async function checkPackage (pkg, packDir) {
     if (!files.includes(need)) problems.push(`${pkg.name}: the tarball lacks ${need}`)
   }
   if (!files.some((f) => f.startsWith('dist/'))) problems.push(`${pkg.name}: the tarball holds no dist/ files (not built, or "files" leaves dist out)`)
+  // The packed manifest: no exact pins among the ranges npm resolves, no `workspace:`/`catalog:`
+  // range left, no example.invalid placeholder (scripts/release-manifest.mjs).
   const manifest = await exec('tar', ['-xOzf', tarball, 'package/package.json'], { cwd: dest })
-  const unresolved = manifest.stdout.match(/"[^"]+": "(?:workspace|catalog):[^"]*"/g)
-  if (unresolved) problems.push(`${pkg.name}: the packed manifest still has ${unresolved.join(', ')}`)
+  if (manifest.code !== 0) problems.push(`${pkg.name}: cannot read package/package.json from ${tarball}\n${indent(manifest.stderr)}`)
+  else problems.push(...manifestProblems(pkg.name, manifest.stdout))
   return problems
 }
 

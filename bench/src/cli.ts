@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util'
 import { machineInfo } from './machine'
 import { canPin, pinSelf } from './proc'
 import { summarizeProfile } from './profile'
-import { evaluateTargets, renderConsole, renderDocSection, renderText, summarize, updateDoc, type BenchReport, type Parameters } from './report'
+import { evaluateComparisons, evaluateTargets, renderConsole, renderDocSection, renderText, summarize, updateDoc, type BenchReport, type Parameters } from './report'
 import { heapRun, load, measure, ServerProcess, type HeapRun, type Measurement } from './runner'
 import { getScenario, SCENARIOS, type ScenarioId } from './scenarios'
 import { measureScrape, type ScrapeResult } from './scrape'
+import { measureClusterScrape } from './cluster-scrape'
+import { measureStartup, type StartupResult } from './startup'
 
 export const BENCH_DIR = resolve(__dirname, '..')
 export const DEFAULT_OUT = join(BENCH_DIR, 'results')
@@ -24,12 +26,15 @@ const USAGE = `Usage: pnpm bench [options]   (from the repository root; 'pnpm be
 
   --quick              smoke run in under two minutes (1 round, short windows, no docs update)
   --rounds N           rounds over all scenarios (default 5; quick 1)
-  --warmup S           warm-up seconds per scenario and round (default 3; quick 1)
-  --duration S         measured seconds per scenario and round (default 10; quick 3)
+  --warmup S           warm-up seconds per scenario and round (default 3; quick 0.5)
+  --duration S         measured seconds per scenario and round (default 10; quick 2)
   --connections N      autocannon connections (default 10)
   --only a,b           only these scenarios (bare is always added); ids: ${SCENARIOS.map((s) => s.id).join(', ')}
-  --heap-duration S    seconds of the retained-heap run of bare and full suite (default 60; quick 8; 0 skips)
+  --heap-duration S    seconds of the retained-heap run of bare and full suite (default 60; quick 5; 0 skips)
   --scrape-series N    series in the /metrics scrape measurement (default 750; 0 skips)
+  --startup-runs N     repetitions of the start-up phase (Fastify + pg: bare, --import @o11y/tracing/register,
+                       --import @opentelemetry/auto-instrumentations-node/register; runs when o11y-tracing
+                       is selected; default 5; quick 1; 0 skips)
   --docs / --no-docs   rewrite the generated part of docs/benchmarks.md (default: on, off with --quick)
   --out DIR            where the raw JSON goes (default bench/results)
   --no-pin             do not pin server and load generator to CPUs
@@ -45,6 +50,7 @@ export interface CliOptions {
   only?: ScenarioId[]
   heapDuration: number
   scrapeSeries: number
+  startupRuns: number
   docs: boolean
   out: string
   doc: string
@@ -74,6 +80,7 @@ export function parseCli (argv: readonly string[]): CliOptions {
       only: { type: 'string' },
       'heap-duration': { type: 'string' },
       'scrape-series': { type: 'string' },
+      'startup-runs': { type: 'string' },
       docs: { type: 'boolean' },
       'no-docs': { type: 'boolean' },
       out: { type: 'string' },
@@ -90,12 +97,13 @@ export function parseCli (argv: readonly string[]): CliOptions {
   return {
     quick,
     rounds: positiveNumber('rounds', values.rounds, quick ? 1 : 5),
-    warmup: positiveNumber('warmup', values.warmup, quick ? 1 : 3),
-    duration: positiveNumber('duration', values.duration, quick ? 3 : 10),
+    warmup: positiveNumber('warmup', values.warmup, quick ? 0.5 : 3),
+    duration: positiveNumber('duration', values.duration, quick ? 2 : 10),
     connections: positiveNumber('connections', values.connections, 10),
     ...(only !== undefined ? { only } : {}),
-    heapDuration: positiveNumber('heap-duration', values['heap-duration'], quick ? 8 : 60, true),
+    heapDuration: positiveNumber('heap-duration', values['heap-duration'], quick ? 5 : 60, true),
     scrapeSeries: positiveNumber('scrape-series', values['scrape-series'], 750, true),
+    startupRuns: Math.floor(positiveNumber('startup-runs', values['startup-runs'], quick ? 1 : 5, true)),
     docs: values['no-docs'] === true ? false : values.docs ?? !quick,
     out: resolve(values.out ?? DEFAULT_OUT),
     doc: resolve(values.doc ?? DEFAULT_DOC),
@@ -128,7 +136,7 @@ export async function runBench (options: CliOptions): Promise<BenchReport> {
     for (const id of order) {
       const m = await measure(id, round, { warmup: options.warmup, duration: options.duration, connections: options.connections, cpu })
       measurements.push(m)
-      log(`round ${round + 1}/${options.rounds} ${id.padEnd(16)} ${m.cpuPerRequestMicros.toFixed(1).padStart(7)} µs/req  ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${m.p99Ms} ms${m.errors + m.non2xx > 0 ? `  ERRORS ${m.errors} non-2xx ${m.non2xx}` : ''}`)
+      log(`round ${round + 1}/${options.rounds} ${id.padEnd(22)} ${m.cpuPerRequestMicros.toFixed(1).padStart(7)} µs/req  ${m.requestsPerSecond.toFixed(0).padStart(6)} req/s  p99 ${m.p99Ms} ms${m.errors + m.non2xx > 0 ? `  ERRORS ${m.errors} non-2xx ${m.non2xx}` : ''}`)
     }
   }
   const heap: HeapRun[] = []
@@ -141,12 +149,23 @@ export async function runBench (options: CliOptions): Promise<BenchReport> {
     }
   }
   const scrape: ScrapeResult[] = []
+  const scrapeIterations = options.quick ? 50 : 200
   if (options.scrapeSeries > 0) {
     for (const id of (['fastify-metrics', 'o11y-metrics'] as const).filter((s) => scenarios.includes(s))) {
-      const result = await measureScrape(id, { targetSeries: options.scrapeSeries, iterations: options.quick ? 100 : 200, maxRoutes: 400, cpu })
+      const result = await measureScrape(id, { targetSeries: options.scrapeSeries, iterations: scrapeIterations, maxRoutes: 400, cpu })
       scrape.push(result)
       log(`scrape ${id}: ${result.formats.map((f) => `${f.series} series ${f.medianMs.toFixed(2)} ms`).join(', ')}`)
     }
+    if (scenarios.includes('o11y-metrics-cluster')) {
+      const result = await measureClusterScrape({ workers: 4, labelSets: options.scrapeSeries, iterations: Math.ceil(scrapeIterations / 2), cpu })
+      scrape.push(result)
+      log(`scrape o11y-metrics-cluster (4 workers x ${options.scrapeSeries} label sets): ${result.formats.map((f) => `${f.series} series ${f.medianMs.toFixed(2)} ms, ${f.cpuMsPerScrape.toFixed(2)} ms CPU`).join(', ')}`)
+    }
+  }
+  let startup: StartupResult | undefined
+  if (options.startupRuns > 0 && scenarios.includes('o11y-tracing')) {
+    startup = await measureStartup({ repetitions: options.startupRuns, warmup: !options.quick, cpu, log })
+    log(`start-up: ${startup.summaries.map((s) => `${s.variant} ${s.listenMs.median.toFixed(0)} ms, ${s.peakRssMiB.median.toFixed(1)} MiB`).join('; ')}`)
   }
   const parameters: Parameters = {
     quick: options.quick,
@@ -157,16 +176,19 @@ export async function runBench (options: CliOptions): Promise<BenchReport> {
     pinned,
     heapDuration: options.heapDuration,
     scrapeSeries: options.scrapeSeries,
-    scrapeIterations: options.quick ? 100 : 200
+    scrapeIterations,
+    startupRepetitions: startup?.repetitions ?? 0
   }
   return {
     machine,
     loadAverageAfter: loadavg().map((l) => Math.round(l * 100) / 100),
     parameters,
     summaries: summarize(measurements),
-    targets: evaluateTargets(measurements, heap, scrape),
+    targets: evaluateTargets(measurements, heap, scrape, startup),
+    comparisons: evaluateComparisons(measurements, scrape),
     heap,
     scrape,
+    ...(startup !== undefined ? { startup } : {}),
     measurements
   }
 }

@@ -1,10 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { resolve } from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs'
+import { Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
 import { createHistogram } from 'node:perf_hooks'
+import { startProcess, waitUntilReady, type ManagedProcess } from '@o11y/test-utils'
 import autocannon from 'autocannon'
 import { processCpuMicros, processRssBytes } from './proc'
 import { EXTRA_ROUTES_ENV, type FromServer, type ToServer } from './protocol'
-import type { ScenarioId } from './scenarios'
+import { SCENARIOS, type ScenarioId } from './scenarios'
 import { linearFit } from './stats'
 
 /** The compiled server entry (also when this module runs from src/ under tap's TypeScript loader). */
@@ -22,20 +26,60 @@ export interface StartOptions {
   startTimeoutMs?: number
 }
 
+/**
+ * A named pipe (FIFO) for a server's stdout, read and discarded here, as a container runtime or a
+ * log shipper reads a service's stdout. A FIFO rather than Node's `stdio: 'pipe'`, which is a
+ * socket pair: loggers treat the two differently, and what services get is a pipe. The reading
+ * costs CPU on the runner's side only, the same for every stdout scenario.
+ */
+export class StdoutDrain {
+  /** Bytes read (and discarded) so far. */
+  bytes = 0
+  /** Write end, handed to the child as its fd 1; closed here once the child has it. */
+  writeFd: number | undefined
+  private readonly dir: string
+  private readonly reader: Socket
+
+  constructor () {
+    this.dir = mkdtempSync(join(tmpdir(), 'o11y-bench-stdout-'))
+    const path = join(this.dir, 'stdout')
+    execFileSync('mkfifo', [path])
+    // Read end first and non-blocking (a FIFO's open otherwise waits for the other end).
+    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+    this.writeFd = openSync(path, constants.O_WRONLY)
+    this.reader = new Socket({ fd: readFd, readable: true, writable: false })
+    this.reader.on('data', (chunk: Buffer) => { this.bytes += chunk.length })
+    this.reader.on('error', () => {})
+  }
+
+  /** The child holds the write end now: drop ours, so the reader sees EOF when the child exits. */
+  handedOver (): void {
+    if (this.writeFd !== undefined) closeSync(this.writeFd)
+    this.writeFd = undefined
+  }
+
+  close (): void {
+    this.handedOver()
+    this.reader.destroy()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
 /** A scenario server process and its IPC channel. */
 export class ServerProcess {
   readonly port: number
   readonly pid: number
-  private readonly child: ChildProcess
+  /** The stdout pipe of a `stdout` scenario. */
+  readonly drain: StdoutDrain | undefined
+  private readonly process: ManagedProcess
   private readonly waiting = new Map<string, Array<(m: FromServer) => void>>()
-  private exited: Promise<number | null>
 
-  private constructor (child: ChildProcess, port: number, pid: number, exited: Promise<number | null>) {
-    this.child = child
+  private constructor (managed: ManagedProcess, port: number, pid: number, drain: StdoutDrain | undefined) {
+    this.process = managed
     this.port = port
     this.pid = pid
-    this.exited = exited
-    child.on('message', (m: FromServer) => {
+    this.drain = drain
+    managed.child.on('message', (m: FromServer) => {
       const list = this.waiting.get(m.type)
       const next = list?.shift()
       if (next !== undefined) next(m)
@@ -47,33 +91,42 @@ export class ServerProcess {
     const [command, args] = options.cpu === undefined
       ? [process.execPath, nodeArgs]
       : ['taskset', ['-c', String(options.cpu), process.execPath, ...nodeArgs]]
-    const child = spawn(command, args, {
-      // The server's stdout goes to our stderr: stdout is for the report (and TAP under tests).
-      stdio: ['ignore', 2, 'inherit', 'ipc'],
-      env: { ...process.env, [EXTRA_ROUTES_ENV]: String(options.extraRoutes ?? 0) }
+    // (An unknown id is refused by the server process itself.)
+    const drain = SCENARIOS.find((s) => s.id === scenario)?.stdout === true ? new StdoutDrain() : undefined
+    const managed = startProcess(command, args, {
+      // The server's stdout goes to our stderr (stdout is for the report, and TAP under tests),
+      // or to the pipe we drain.
+      stdio: ['ignore', drain?.writeFd ?? 2, 'inherit', 'ipc'],
+      env: { ...process.env, [EXTRA_ROUTES_ENV]: String(options.extraRoutes ?? 0) },
+      // A graceful stop (app.close, tracing shutdown) gets this long before SIGKILL.
+      killAfterMs: 10_000
     })
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    const ready = await new Promise<{ port: number, pid: number }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL')
-        reject(new Error(`@o11y/bench: scenario ${scenario} did not start within ${options.startTimeoutMs ?? 30000} ms`))
-      }, options.startTimeoutMs ?? 30000)
-      child.on('message', function onReady (m: FromServer) {
-        if (m.type === 'ready') {
-          clearTimeout(timer)
-          child.off('message', onReady)
-          resolve({ port: m.port, pid: m.pid })
-        } else if (m.type === 'error') {
-          clearTimeout(timer)
-          reject(new Error(`@o11y/bench: scenario ${scenario} failed to start: ${m.message}`))
-        }
-      })
-      void exited.then((code) => {
-        clearTimeout(timer)
-        reject(new Error(`@o11y/bench: scenario ${scenario} exited with code ${code} before listening`))
-      })
-    })
-    return new ServerProcess(child, ready.port, ready.pid, exited)
+    drain?.handedOver()
+    let ready: { port: number, pid: number } | undefined
+    let failure: string | undefined
+    const onStart = (m: FromServer): void => {
+      if (m.type === 'ready') ready = { port: m.port, pid: m.pid }
+      else if (m.type === 'error') failure = m.message
+    }
+    managed.child.on('message', onStart)
+    try {
+      await waitUntilReady(managed, () => {
+        if (failure !== undefined) throw new Error(`@o11y/bench: scenario ${scenario} failed to start: ${failure}`)
+        return ready !== undefined
+      }, { timeoutMs: options.startTimeoutMs ?? 30_000, intervalMs: 20, what: `@o11y/bench: scenario ${scenario}` })
+    } catch (err) {
+      await managed.stop('SIGKILL')
+      drain?.close()
+      throw err
+    } finally {
+      managed.child.off('message', onStart)
+    }
+    return new ServerProcess(managed, (ready as { port: number }).port, (ready as { pid: number }).pid, drain)
+  }
+
+  /** Pid of the process the runner started (a cluster scenario's primary; `pid` is then its worker). */
+  get primaryPid (): number {
+    return this.process.child.pid ?? this.pid
   }
 
   private ask<T extends FromServer['type']> (message: ToServer, reply: T, timeoutMs = 30000): Promise<Extract<FromServer, { type: T }>> {
@@ -82,7 +135,7 @@ export class ServerProcess {
       const list = this.waiting.get(reply) ?? []
       list.push((m) => { clearTimeout(timer); resolve(m as Extract<FromServer, { type: T }>) })
       this.waiting.set(reply, list)
-      this.child.send(message)
+      this.process.child.send(message)
     })
   }
 
@@ -103,17 +156,13 @@ export class ServerProcess {
     return processRssBytes(this.pid)
   }
 
-  /** Graceful stop (app.close, tracing shutdown); killed after the timeout. */
-  async stop (timeoutMs = 10000): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs)
+  /** Graceful stop (app.close, tracing shutdown) asked over IPC; killed 10 s later if still running. */
+  async stop (): Promise<void> {
     try {
-      this.child.send({ type: 'stop' } satisfies ToServer)
-    } catch {
-      this.child.kill('SIGKILL')
+      await this.process.stop(() => this.process.child.send({ type: 'stop' } satisfies ToServer))
+    } finally {
+      this.drain?.close()
     }
-    await this.exited
-    clearTimeout(timer)
   }
 
   url (path: string): string {
@@ -199,6 +248,7 @@ export async function measure (scenario: ScenarioId, round: number, options: Mea
     const cpuAfter = server.cpuMicros()
     const rssBytes = server.rssBytes()
     const serverStats = await server.stats()
+    if (server.drain !== undefined) serverStats.stdoutBytes = server.drain.bytes
     const cpuMicros = cpuAfter - cpuBefore
     const served = warm.requests + window.requests
     return {

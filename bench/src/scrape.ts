@@ -21,6 +21,8 @@ export interface ScrapeResult {
   scenario: ScenarioId
   targetSeries: number
   routesHit: number
+  /** Cluster workers (cluster-scrape.ts); absent for a single process. */
+  workers?: number
   formats: ScrapeFormatResult[]
 }
 
@@ -71,29 +73,41 @@ export async function measureScrape (scenario: ScenarioId, options: { targetSeri
       series = countSeries((await scrape(server)).text)
       if (more > 1) before = series - perRoute
     }
-    const formats: ScrapeFormatResult[] = []
-    for (const accept of [undefined, PROMETHEUS_ACCEPT]) {
-      for (let i = 0; i < 10; i++) await scrape(server, accept)
-      const times: number[] = []
-      let last = { text: '', contentType: '', ms: 0 }
-      const cpuBefore = server.cpuMicros()
-      for (let i = 0; i < options.iterations; i++) {
-        last = await scrape(server, accept)
-        times.push(last.ms)
-      }
-      const cpuAfter = server.cpuMicros()
-      formats.push({
-        accept: accept === undefined ? '(none)' : 'Prometheus 2.x default',
-        contentType: last.contentType,
-        series: countSeries(last.text),
-        bytes: Buffer.byteLength(last.text),
-        medianMs: median(times),
-        minMs: Math.min(...times),
-        cpuMsPerScrape: (cpuAfter - cpuBefore) / 1000 / options.iterations
-      })
-    }
+    const formats = await timeFormats((accept) => scrape(server, accept), () => server.cpuMicros(), options.iterations, 10)
     return { scenario, targetSeries: options.targetSeries, routesHit, formats }
   } finally {
     await server.stop()
   }
+}
+
+/** One fetched /metrics answer and how long it took. */
+export interface ScrapeAnswer { text: string, contentType: string, ms: number }
+
+/**
+ * Times `iterations` scrapes for each Accept header (after `warmups` untimed ones): wall time per
+ * scrape and the server's CPU per scrape, read from `cpuMicros` (microseconds) around the loop.
+ */
+export async function timeFormats (get: (accept: string | undefined) => Promise<ScrapeAnswer>, cpuMicros: () => number,
+  iterations: number, warmups: number): Promise<ScrapeFormatResult[]> {
+  const formats: ScrapeFormatResult[] = []
+  for (const accept of [undefined, PROMETHEUS_ACCEPT]) {
+    for (let i = 0; i < warmups; i++) await get(accept)
+    const times: number[] = []
+    let last: ScrapeAnswer = { text: '', contentType: '', ms: 0 }
+    const cpuBefore = cpuMicros()
+    for (let i = 0; i < iterations; i++) {
+      last = await get(accept)
+      times.push(last.ms)
+    }
+    formats.push({
+      accept: accept === undefined ? '(none)' : 'Prometheus 2.x default',
+      contentType: last.contentType,
+      series: countSeries(last.text),
+      bytes: Buffer.byteLength(last.text),
+      medianMs: median(times),
+      minMs: Math.min(...times),
+      cpuMsPerScrape: (cpuMicros() - cpuBefore) / 1000 / iterations
+    })
+  }
+  return formats
 }

@@ -23,6 +23,10 @@ function collect (): number {
 async function main (): Promise<void> {
   const id = process.argv[2] ?? ''
   const scenario = getScenario(id)
+  if (scenario.cluster === true && require('node:cluster').isPrimary === true) {
+    await (require('./cluster-server') as typeof import('./cluster-server')).runClusterPrimary()
+    return
+  }
   const extraRoutes = Number(process.env[EXTRA_ROUTES_ENV] ?? '0')
   const { build } = require(`./apps/${scenario.id}`) as { build: BuildApp }
   const built: BuiltApp = await build(extraRoutes)

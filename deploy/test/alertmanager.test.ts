@@ -52,7 +52,7 @@ t.test('live Alertmanager: routing, grouping and both inhibitions', requireTool(
   const am = await startAlertmanager({ configYaml: alertmanagerTestConfig(hook.url) })
   t.teardown(() => am.stop())
 
-  const annotations = { summary: 's', description: 'd', runbook_url: 'https://example.invalid/r' }
+  const annotations = { summary: 's', description: 'd', runbook_url: 'https://github.com/o11y-fastify/o11y-fastify/blob/main/docs/runbooks.md#r' }
   const alert = (alertname: string, severity: string, service: string, extra: Record<string, string> = {}) =>
     ({ labels: { alertname, severity, service, ...extra }, annotations })
 

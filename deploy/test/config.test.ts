@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import YAML from 'yaml'
 import { requireTool } from '@o11y/test-utils'
+import { LOG_FIELD, REQUEST_LINE_MESSAGE } from '../src/index'
+import { logqlProblems } from './lib/logql'
 import {
   ALERTMANAGER_CONFIG, COMPOSE_FILE, DEPLOY, PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO,
-  alertRules, dashboardFiles, markdownAnchors, readYaml, ruleFiles, run, allPanels, type DashboardJson
+  alertRules, dashboardFiles, loadRules, markdownAnchors, readYaml, ruleFiles, run, allPanels, type DashboardJson
 } from './lib/repo'
 
 t.test('promtool check config accepts prometheus.yml and the rule files it loads', requireTool('promtool'), async (t) => {
@@ -79,7 +81,7 @@ t.test('the compose file parses, pins its images, checks health and mounts files
   t.same(doc.errors, [], 'valid YAML')
   const compose = doc.toJS() as any
   const services = compose.services as Record<string, any>
-  for (const name of ['order-service', 'postgres', 'jaeger', 'prometheus', 'alertmanager', 'grafana']) {
+  for (const name of ['order-service', 'postgres', 'jaeger', 'loki', 'prometheus', 'alertmanager', 'grafana']) {
     t.ok(services[name], `service ${name}`)
   }
   for (const [name, svc] of Object.entries(services)) {
@@ -103,9 +105,22 @@ t.test('the compose file parses, pins its images, checks health and mounts files
     }
   }
   t.match(services.prometheus.command.join(' '), /--enable-feature=exemplar-storage/)
-  t.match(services.jaeger.image, /^jaegertracing\/jaeger:2\./, 'Jaeger v2')
-  t.same(Object.keys(services.jaeger.ports ?? []).length, 3)
-  t.match(services.jaeger.ports.join(' '), /4317.*4318/)
+  // Current stable lines (issue 13): Prometheus 3, Alertmanager >= 0.28, Grafana 12, Jaeger 2, Loki 3.
+  t.match(services.prometheus.image, /^prom\/prometheus:v3\.\d+\.\d+$/, 'Prometheus 3, exact tag')
+  t.match(services.alertmanager.image, /^prom\/alertmanager:v0\.(2[89]|[3-9]\d)\.\d+$/, 'Alertmanager 0.28 or later, exact tag')
+  t.match(services.grafana.image, /^grafana\/grafana:12\.\d+\.\d+$/, 'Grafana 12, exact tag')
+  t.match(services.jaeger.image, /^jaegertracing\/jaeger:2\.\d+\.\d+$/, 'Jaeger v2, exact tag')
+  t.match(services.loki.image, /^grafana\/loki:3\.\d+\.\d+$/, 'Loki 3, exact tag')
+  // OTLP from the host goes through the collector gateway (deploy/otel-collector), not to Jaeger directly.
+  t.match(services['otel-collector'].ports.join(' '), /4317.*4318/)
+  t.notMatch(services.jaeger.ports.join(' '), /431[78]/)
+  // Jaeger v2 is configured by its YAML file; the v1 flags and variables are gone.
+  t.same(services.jaeger.command, ['--config', '/etc/jaeger/config.yaml'])
+  t.notMatch(JSON.stringify(services.jaeger), /SPAN_STORAGE_TYPE|COLLECTOR_OTLP_ENABLED|--memory\.max-traces|--query\./, 'no Jaeger v1 flags or variables')
+  // The service sends its log records to Loki's OTLP endpoint.
+  t.equal(services['order-service'].environment.OTEL_LOGS_EXPORTER, 'otlp')
+  t.equal(services['order-service'].environment.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, 'http://loki:3100/otlp/v1/logs')
+  t.ok(services.grafana.depends_on.loki, 'Grafana starts after Loki')
   // Credentials come from the environment with documented defaults.
   t.match(services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD, /^\$\{GRAFANA_ADMIN_PASSWORD:-/)
   t.match(services.postgres.environment.POSTGRES_PASSWORD, /^\$\{POSTGRES_PASSWORD:-/)
@@ -139,6 +154,173 @@ t.test('Grafana provisioning: exemplars link to the Jaeger data source, dashboar
       if (panel.type === 'row') continue
       const uid = panel.datasource?.uid
       t.ok(uid === undefined || byUid.has(uid) || uid.startsWith('$'), `${dashboard.uid} "${panel.title}" uses a provisioned data source`)
+    }
+  }
+})
+
+t.test('Jaeger v2 config: OTLP in on all interfaces, traces stored on disk, query and health extensions', async (t) => {
+  const config = readYaml<any>(join(DEPLOY, 'jaeger', 'config.yaml'))
+  const pipeline = config.service.pipelines.traces
+  t.same(pipeline.receivers, ['otlp'])
+  t.same(pipeline.exporters, ['jaeger_storage_exporter'])
+  for (const ext of ['jaeger_storage', 'jaeger_query', 'healthcheckv2']) t.ok(config.service.extensions.includes(ext), `extension ${ext} enabled`)
+  for (const name of [...pipeline.receivers, ...pipeline.processors, ...pipeline.exporters]) t.ok(name in ({ ...config.receivers, ...config.processors, ...config.exporters }), `${name} is configured`)
+  t.equal(config.receivers.otlp.protocols.grpc.endpoint, '0.0.0.0:4317')
+  t.equal(config.receivers.otlp.protocols.http.endpoint, '0.0.0.0:4318')
+  t.equal(config.extensions.jaeger_query.http.endpoint, '0.0.0.0:16686')
+  const store = config.exporters.jaeger_storage_exporter.trace_storage
+  t.equal(config.extensions.jaeger_query.storage.traces, store, 'the UI reads the store the pipeline writes')
+  t.equal(config.extensions.jaeger_storage.backends[store].badger.ephemeral, false, 'traces survive a restart')
+  const compose = readYaml<any>(COMPOSE_FILE)
+  t.ok(compose.services.jaeger.volumes.includes('jaeger-data:/tmp'), 'the Badger directories are in a named volume')
+  t.match(config.extensions.jaeger_storage.backends[store].badger.directories.keys, /^\/tmp\//)
+  t.match(compose.services.jaeger.healthcheck.test.join(' '), new RegExp(`${config.extensions.healthcheckv2.http.endpoint.split(':')[1]}/status`))
+})
+
+t.test('Loki 3 config: OTLP needs structured metadata (schema v13, tsdb), retention from the environment', async (t) => {
+  const config = readYaml<any>(join(DEPLOY, 'loki', 'config.yaml'))
+  t.equal(config.limits_config.allow_structured_metadata, true)
+  const schema = config.schema_config.configs.at(-1)
+  t.equal(schema.schema, 'v13')
+  t.equal(schema.store, 'tsdb')
+  t.equal(config.server.http_listen_port, 3100)
+  t.equal(config.compactor.retention_enabled, true)
+  const compose = readYaml<any>(COMPOSE_FILE)
+  t.ok(compose.services.loki.command.includes('-config.expand-env=true'), '${LOKI_RETENTION} is expanded')
+  t.match(config.limits_config.retention_period, /^\$\{LOKI_RETENTION:-\d+h\}$/)
+})
+
+/** Every data source uid the provisioning links to, with where the link is. */
+function crossLinks (ds: any[]): Array<{ from: string, what: string, uid: string }> {
+  const links: Array<{ from: string, what: string, uid: string }> = []
+  for (const d of ds) {
+    const j = d.jsonData ?? {}
+    for (const e of j.exemplarTraceIdDestinations ?? []) if (e.datasourceUid) links.push({ from: d.uid, what: 'exemplar', uid: e.datasourceUid })
+    for (const f of j.derivedFields ?? []) if (f.datasourceUid) links.push({ from: d.uid, what: 'derived field', uid: f.datasourceUid })
+    for (const key of ['tracesToLogsV2', 'tracesToLogs', 'tracesToMetrics', 'tracesToProfiles', 'serviceMap', 'lokiSearch']) {
+      if (j[key]?.datasourceUid) links.push({ from: d.uid, what: key, uid: j[key].datasourceUid })
+    }
+  }
+  return links
+}
+
+t.test('Grafana provisioning: every cross-link (metrics -> traces, logs -> traces, traces -> logs) names a provisioned uid of the right type', async (t) => {
+  // What Grafana reads: the file after its environment expansion.
+  const raw = readFileSync(join(PROVISIONING_DIR, 'datasources', 'datasources.yml'), 'utf8')
+  t.same(raw.replace(/\$\$/g, '').match(/\$(\{[^}]*\}|[A-Za-z_]\w*)/g), null, 'no unescaped $VAR or ${...}: Grafana would replace it with an environment variable (empty)')
+  const ds = YAML.parse(grafanaExpand(raw)).datasources as any[]
+  const byUid = new Map(ds.map((d) => [d.uid, d]))
+  t.equal(byUid.size, ds.length, 'uids are unique')
+  const links = crossLinks(ds)
+  t.same(links.map((l) => `${l.from} ${l.what}`).sort(), ['jaeger tracesToLogsV2', 'loki derived field', 'prometheus exemplar'])
+  for (const l of links) t.ok(byUid.has(l.uid), `${l.from} ${l.what} -> ${l.uid}: provisioned`)
+  const type = (uid: string): string | undefined => byUid.get(uid)?.type
+  const loki = ds.find((d) => d.type === 'loki')
+  const jaeger = ds.find((d) => d.type === 'jaeger')
+  // logs -> traces: the trace_id field Loki keeps from the OTLP record opens the trace in Jaeger.
+  const derived = loki.jsonData.derivedFields[0]
+  t.equal(type(derived.datasourceUid), 'jaeger')
+  t.equal(derived.matcherType, 'label', 'matched on the structured-metadata field, not on the line text')
+  t.equal(derived.matcherRegex, LOG_FIELD.traceId)
+  // Grafana expands ${...} in provisioning files: the query variables must reach it as written.
+  t.equal(derived.url, '${__value.raw}', 'written $${__value.raw}: Grafana turns $$ into $')
+  // traces -> logs: Loki, by service and trace id.
+  const toLogs = jaeger.jsonData.tracesToLogsV2
+  t.equal(type(toLogs.datasourceUid), 'loki')
+  t.equal(toLogs.customQuery, true)
+  t.equal(toLogs.query, `{\${__tags}} | ${LOG_FIELD.traceId}="\${__trace.traceId}"`)
+  t.same(toLogs.tags, [{ key: 'service.name', value: LOG_FIELD.service }])
+  t.ok(logqlProblems(toLogs.query.replace('${__tags}', `${LOG_FIELD.service}="order-service"`).replace('${__trace.traceId}', '0af7651916cd43dd8448eb211c80319c')).length === 0, 'the traces-to-logs query is valid LogQL once Grafana fills it in')
+  // metrics -> traces (kept)
+  t.equal(type(ds.find((d) => d.type === 'prometheus').jsonData.exemplarTraceIdDestinations[0].datasourceUid), 'jaeger')
+})
+
+/** Grafana's expansion of a provisioning file: `$$` is a literal `$`, `$VAR` and `${VAR}` environment variables. */
+function grafanaExpand (text: string, env: Record<string, string> = {}): string {
+  return text.replace(/\$\$|\$\{([^}]*)\}|\$([A-Za-z_]\w*)/g, (m, braced?: string, bare?: string) => m === '$$' ? '$' : env[braced ?? bare ?? ''] ?? '')
+}
+
+t.test('grafanaExpand mimics Grafana: an unescaped variable is lost, an escaped one kept', async (t) => {
+  t.equal(grafanaExpand('url: ${__value.raw}'), 'url: ')
+  t.equal(grafanaExpand('url: $${__value.raw}'), 'url: ${__value.raw}')
+  t.equal(grafanaExpand('a $HOME b', { HOME: '/h' }), 'a /h b')
+})
+
+t.test('Grafana provisioning check fails on a link to a uid that is not provisioned', async (t) => {
+  const ds = [{ uid: 'prometheus', type: 'prometheus', jsonData: { exemplarTraceIdDestinations: [{ name: 'trace_id', datasourceUid: 'tempo' }] } }]
+  const byUid = new Set(ds.map((d) => d.uid))
+  const dangling = crossLinks(ds).filter((l) => !byUid.has(l.uid))
+  t.same(dangling, [{ from: 'prometheus', what: 'exemplar', uid: 'tempo' }])
+})
+
+/** Labels whose values never hold a newline (in Prometheus 3 a regex `.` also matches a newline). */
+const SINGLE_LINE_LABELS = new Set(['service', 'route', 'status_code', 'method', 'job', 'instance', 'exception', 'status', 'currency', 'reason', 'le', 'slo', 'alertname'])
+
+/** What a rule file uses that Prometheus 2.42 (Debian, the tests) and 3.x (compose) treat differently. */
+function prometheus3Differences (expr: string): string[] {
+  const found: string[] = []
+  if (/\bholt_winters\s*\(/.test(expr)) found.push('holt_winters (Prometheus 3: double_exponential_smoothing, behind a feature flag)')
+  if (/\bdouble_exponential_smoothing\s*\(/.test(expr)) found.push('double_exponential_smoothing (unknown to Prometheus 2)')
+  // Prometheus 3 stores le and quantile of classic histograms and summaries as floats: le="1" becomes "1.0".
+  for (const m of expr.matchAll(/\b(le|quantile)\s*(=|!=)\s*"([^"]*)"/g)) {
+    const value = m[3] ?? ''
+    if (value !== '+Inf' && !/[.eE]/.test(value)) found.push(`${m[1]}="${value}" (Prometheus 3 stores "${value}.0")`)
+  }
+  for (const m of expr.matchAll(/\b([A-Za-z_]\w*)\s*(=~|!~)\s*"([^"]*)"/g)) {
+    if ((m[3] ?? '').includes('.') && !SINGLE_LINE_LABELS.has(m[1] ?? '')) found.push(`${m[1]}${m[2]}"${m[3]}" (a regex "." matches newlines in Prometheus 3)`)
+  }
+  return found
+}
+
+t.test('rules and scrape config use nothing that Prometheus 2.42 and 3.x treat differently', async (t) => {
+  const rules = loadRules()
+  t.ok(rules.length >= 16)
+  for (const r of rules) t.same(prometheus3Differences(r.expr), [], `${r.alert ?? r.record} (${r.file.split('/').pop()})`)
+  for (const file of [PROMETHEUS_CONFIG, join(DEPLOY, 'ha', 'prometheus.yml')]) {
+    const text = readFileSync(file, 'utf8')
+    t.notMatch(text, /api_version:\s*v1/, `${file}: no Alertmanager API v1 (removed in Prometheus 3)`)
+    t.notMatch(text, /scrape_classic_histograms/, `${file}: no scrape_classic_histograms (renamed in Prometheus 3)`)
+  }
+  // The checker itself finds each difference.
+  t.same(prometheus3Differences('holt_winters(x[5m], 0.5, 0.5)').length, 1)
+  t.same(prometheus3Differences('sum(rate(x_bucket{le="1"}[5m]))'), ['le="1" (Prometheus 3 stores "1.0")'])
+  t.same(prometheus3Differences('sum(rate(x_bucket{le="0.25"}[5m])) + y{le="+Inf"}'), [])
+  t.same(prometheus3Differences('x{message=~"a.b"}').length, 1)
+  t.same(prometheus3Differences('x{status_code=~"5.."}'), [])
+})
+
+/** The ```logql blocks of each `## Section` of a Markdown file. */
+function logqlBlocks (file: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>()
+  let section = ''
+  const lines = readFileSync(file, 'utf8').split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const heading = /^## (.+)$/.exec(lines[i] ?? '')
+    if (heading?.[1]) section = heading[1].trim()
+    if (lines[i] === '```logql') {
+      const body: string[] = []
+      while (++i < lines.length && lines[i] !== '```') body.push(lines[i] ?? '')
+      sections.set(section, [...(sections.get(section) ?? []), body.join('\n')])
+    }
+  }
+  return sections
+}
+
+t.test('every runbook in docs/runbooks.md has LogQL that finds the failing requests\' lines: valid, on the fields Loki has', async (t) => {
+  const file = join(REPO, 'docs', 'runbooks.md')
+  const blocks = logqlBlocks(file)
+  const fields = new Set<string>(Object.values(LOG_FIELD))
+  const alerts = [...new Set(alertRules().filter((a) => (a.annotations?.runbook_url ?? '').includes('docs/runbooks.md#')).map((a) => a.alert as string))]
+  t.ok(alerts.length >= 6)
+  for (const alert of alerts) {
+    const queries = blocks.get(alert) ?? []
+    t.ok(queries.length >= 1, `${alert}: a LogQL query`)
+    for (const q of queries) {
+      t.same(logqlProblems(q), [], `${alert}: ${q}`)
+      t.match(q, `{${LOG_FIELD.service}="order-service"`, `${alert}: selects the service's streams`)
+      for (const m of q.matchAll(/\| (?:unwrap )?([a-z_]+)(?: (?:>=|<=|!=|=~|!~|>|<|=) | *\[| *\))/g)) t.ok(fields.has(m[1] ?? ''), `${alert}: ${m[1]} is a field of LOG_FIELD`)
+      for (const m of q.matchAll(/by \(([^)]*)\)/g)) for (const f of (m[1] ?? '').split(/,\s*/)) t.ok(fields.has(f), `${alert}: grouped by ${f}, a field of LOG_FIELD`)
+      if (q.includes('|= "')) t.match(q, `|= "${REQUEST_LINE_MESSAGE}"`, `${alert}: the request line is found by its message`)
     }
   }
 })

@@ -3,10 +3,20 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  dashboards, renderDashboard, generate, orderServiceDashboard, ORDER_SERVICE_DASHBOARD_UID,
-  DASHBOARDS_DIR as GENERATOR_DIR, ALERT_THRESHOLD, DATASOURCE_UID, LABEL, METRIC, RECORDED
+  dashboards, renderDashboard, generate, orderServiceDashboard, ORDER_SERVICE_DASHBOARD_UID, businessDashboard, BUSINESS_DASHBOARD_UID,
+  DASHBOARDS_DIR as GENERATOR_DIR, ALERT_THRESHOLD, DATASOURCE_UID, LABEL, LOG_FIELD, METRIC, RECORDED, SEVERITY_NUMBER_ERROR,
+  errorLines, errorLinesPerRoute, serviceStreams, topErrorMessages
 } from '../src/index'
-import { DASHBOARDS_DIR, PROVISIONING_DIR, alertRules, allPanels, readYaml, recordingRules, type DashboardJson } from './lib/repo'
+import { DASHBOARDS_DIR, PROVISIONING_DIR, alertRules, allPanels, dashboardFiles, readYaml, recordingRules, type DashboardJson } from './lib/repo'
+import { logqlProblems } from './lib/logql'
+
+/** Grafana's variables in a Loki query, replaced by values of the right shape for the parser. */
+const GRAFANA_LOKI_VARIABLES: Record<string, string> = { $__auto: '1m', $__range: '5m', $__interval: '15s', $__rate_interval: '1m' }
+const fillLokiVariables = (expr: string): string =>
+  Object.entries(GRAFANA_LOKI_VARIABLES).reduce((e, [name, value]) => e.split(name).join(value), expr)
+
+/** Highest dashboard schemaVersion Grafana 12 (12.4) knows; it migrates lower ones when it loads them. */
+const GRAFANA_12_SCHEMA_VERSION = 42
 
 t.test('the checked-in dashboard JSON is exactly what the code generates', async (t) => {
   t.equal(GENERATOR_DIR, DASHBOARDS_DIR)
@@ -49,13 +59,75 @@ t.test('the service dashboard has the panels and variables the issue asks for', 
   t.match(exprs('Heap')[0], METRIC.heapUsed)
   t.match(exprs('Orders created')[0], METRIC.ordersCreated)
   t.match(exprs('Payments by status')[0], /sum by \(status\) \(rate\(payments_processed_total/)
+  // The logs row: Loki, by the same service variable.
+  const logPanels = panels.filter((p) => p.datasource?.uid === DATASOURCE_UID.loki)
+  t.same(logPanels.map((p) => p.title), ['Error lines per route', 'Top error messages', 'Error lines'])
+  t.match(exprs('Error lines per route')[0], new RegExp(`^sum by \\(${LOG_FIELD.route}\\) \\(count_over_time\\(`))
+  t.match(exprs('Top error messages')[0], /^topk\(10, sum by \(message\)/)
+  t.match(exprs('Top error messages')[0], LOG_FIELD.errorMessage, 'groups by the error\'s own message when there is one')
+  t.equal(byTitle.get('Error lines')?.type, 'logs')
+  t.same([exprs('Error lines per route')[0], exprs('Top error messages')[0], exprs('Error lines')[0]], [errorLinesPerRoute, topErrorMessages, errorLines], 'the shared LogQL of src/dashboards/logql.ts')
+  t.ok(errorLines.startsWith(serviceStreams))
+  for (const p of logPanels) t.match(p.targets?.[0]?.expr, `| ${LOG_FIELD.severityNumber} >= ${SEVERITY_NUMBER_ERROR}`, `${p.title}: ERROR and FATAL lines`)
   for (const p of panels) {
-    t.equal(p.datasource?.uid, DATASOURCE_UID.prometheus, `${p.title}: Prometheus data source`)
+    const logsPanel = p.datasource?.uid === DATASOURCE_UID.loki
+    t.equal(p.datasource?.uid, logsPanel ? DATASOURCE_UID.loki : DATASOURCE_UID.prometheus, `${p.title}: ${logsPanel ? 'Loki' : 'Prometheus'} data source`)
     t.ok((p.targets ?? []).length > 0, `${p.title} has queries`)
     for (const target of p.targets ?? []) {
-      t.match(target.expr, /service=~"\$service"/, `${p.title}: filtered by the service variable`)
+      t.match(target.expr, logsPanel ? `{${LOG_FIELD.service}=~"$service"}` : /service=~"\$service"/, `${p.title}: filtered by the service variable`)
     }
   }
+})
+
+t.test('the business dashboard: orders, checkout value per currency, payments by status and failures by reason', async (t) => {
+  const d = JSON.parse(renderDashboard(businessDashboard())) as DashboardJson
+  t.equal(d.uid, BUSINESS_DASHBOARD_UID)
+  t.same(d.templating?.list?.map((v) => v.name), ['service', 'currency'])
+  const panels = allPanels(d).filter((p) => p.type !== 'row')
+  const exprs = (title: string): string => (panels.find((p) => p.title === title)?.targets ?? []).map((x) => x.expr).join(' ')
+  t.match(exprs('Orders created per minute'), `rate(${METRIC.ordersCreated}{`)
+  t.match(exprs('Checkout value per minute'), new RegExp(`sum by \\(currency\\) \\(rate\\(${METRIC.orderValueSum}`))
+  t.match(exprs('Average order value'), METRIC.orderValueCount)
+  t.match(exprs('Order value p50 / p90'), /histogram_quantile\(0\.5,[\s\S]*histogram_quantile\(0\.9,/)
+  t.match(exprs('Payments by status'), `sum by (status) (rate(${METRIC.paymentsProcessed}`)
+  t.match(exprs('Payment failures by reason'), `sum by (reason) (rate(${METRIC.paymentFailures}`)
+  t.match(exprs('Payment failure reasons'), `increase(${METRIC.paymentFailures}`)
+  // Cents of different currencies are never added up.
+  for (const p of panels) {
+    for (const x of p.targets ?? []) {
+      if (x.expr.includes('order_value_cents')) t.match(x.expr, /sum by \(currency|histogram_quantile\(0\.\d+, sum by \(currency, le\)/, `${p.title}: per currency`)
+      t.match(x.expr, /service=~"\$service"/, `${p.title}: filtered by the service variable`)
+    }
+    t.equal(p.datasource?.uid, DATASOURCE_UID.prometheus)
+  }
+})
+
+t.test('every Loki query of every dashboard is valid LogQL (Grafana\'s own grammar); a broken one is caught', async (t) => {
+  let checked = 0
+  for (const file of dashboardFiles()) {
+    const dashboard = JSON.parse(readFileSync(file, 'utf8')) as DashboardJson
+    for (const panel of allPanels(dashboard)) {
+      if (panel.datasource?.type !== 'loki') continue
+      for (const target of panel.targets ?? []) {
+        t.same(logqlProblems(fillLokiVariables(target.expr)), [], `${dashboard.uid} "${panel.title}": ${target.expr}`)
+        checked++
+      }
+    }
+  }
+  t.ok(checked >= 3, `${checked} LogQL queries checked`)
+  t.not(logqlProblems('sum by (route (count_over_time({service_name="x"} [5m]))').length, 0, 'a missing parenthesis is an error')
+  t.not(logqlProblems('{service_name="x"} | severity_number >= ').length, 0, 'a filter without a value is an error')
+})
+
+t.test('every dashboard has a schemaVersion Grafana 12 loads', async (t) => {
+  const files = dashboardFiles()
+  t.ok(files.length >= 3)
+  for (const file of files) {
+    const d = JSON.parse(readFileSync(file, 'utf8')) as { uid: string, schemaVersion: number }
+    t.ok(Number.isInteger(d.schemaVersion) && d.schemaVersion >= 36 && d.schemaVersion <= GRAFANA_12_SCHEMA_VERSION,
+      `${d.uid}: schemaVersion ${d.schemaVersion} (Grafana 12 knows up to ${GRAFANA_12_SCHEMA_VERSION} and migrates older ones)`)
+  }
+  for (const dashboard of Object.values(dashboards())) t.equal(dashboard.schemaVersion, GRAFANA_12_SCHEMA_VERSION, `${dashboard.uid}: the generated dashboards use Grafana 12's schema`)
 })
 
 t.test('the names in src/constants.ts match the recording rules and the provisioning', async (t) => {

@@ -7,6 +7,7 @@ import {
   PrometheusApiError, type PromRule
 } from '@o11y/test-utils'
 import { allPanels, dashboardFiles, ruleFiles, type DashboardJson } from './lib/repo'
+import { METRIC } from '../src/index'
 import { alertmanagerTestConfig } from './lib/alertmanager'
 import {
   LOADGEN_ENTRY, SERVICE_DIR, SERVICE_ENTRY, buildExists, childEnv, prometheusTestConfig, resolveVariables,
@@ -14,7 +15,8 @@ import {
 } from './lib/live'
 
 const skip = requireTool('prometheus').skip || requireTool('prometheus-alertmanager').skip
-const LOAD_SECONDS = 15
+// Long enough for some 80 checkouts, so every payment failure reason (3, at 30%) shows up.
+const LOAD_SECONDS = 20
 const TRACE_ID = /^[0-9a-f]{32}$/
 
 t.test('live: the order service scraped by Prometheus feeds every dashboard query and rule; ServiceDown reaches the webhook', { skip }, async (t) => {
@@ -38,14 +40,18 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
   const service = startProcess(['--import', '@o11y/tracing/register', SERVICE_ENTRY], SERVICE_DIR, childEnv({
     PORT: String(port),
     HOST: '127.0.0.1',
-    O11Y_DATA_DIR: join(tmp, 'pglite'),
+    // A real PostgreSQL when there is one (CI sets DATABASE_URL), else the embedded PGlite.
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: 'o11y_live' } : { O11Y_DATA_DIR: join(tmp, 'pglite') }),
     OTEL_SERVICE_NAME: 'order-service',
     OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
     OTEL_BSP_SCHEDULE_DELAY: '500',
+    // Log records over OTLP to the same receiver (/v1/logs), beside the JSON lines on stdout.
+    OTEL_LOGS_EXPORTER: 'otlp',
     // Some failed payments, so both payment statuses and the error panels have data.
     PAYMENT_FAILURE_RATE: '0.3',
     PAYMENT_LATENCY_MS: '5',
-    LOG_LEVEL: 'warn'
+    // info: the request lines are written (and exported), not only warnings and errors.
+    LOG_LEVEL: 'info'
   }))
   t.teardown(() => service.stop())
   let exitedEarly: number | null | undefined
@@ -55,7 +61,7 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
     const res = await fetch(`${serviceUrl}/api/ready`).catch(() => undefined)
     await res?.arrayBuffer()
     return res?.status === 200
-  }, { timeoutMs: 60_000, intervalMs: 250, description: `the order service at ${serviceUrl}/api/ready` })
+  }, { timeoutMs: 90_000, intervalMs: 250, description: `the order service at ${serviceUrl}/api/ready` })
     .catch((err: Error) => { throw new Error(`${err.message}\n${service.output().slice(-3000)}`) })
 
   // --- Prometheus with the repository's rules (test copies: 1 s evaluation) -------------------------
@@ -111,6 +117,8 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
     const { values, problems } = await resolveVariables(dashboard, prom)
     for (const p of problems) t.fail(`${dashboard.uid}: ${p}`)
     for (const panel of allPanels(dashboard)) {
+      // Loki panels (the logs row) are LogQL, checked by dashboards.test.ts; there is no Loki here.
+      if (panel.datasource?.type === 'loki') continue
       for (const target of panel.targets ?? []) {
         if (!target.expr) continue
         const expr = substitute(target.expr, values)
@@ -126,6 +134,15 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
       }
     }
   }
+
+  // --- the business metrics: every failure reason the simulated provider gives, checkout value per currency ---
+  const reasons = await prom.query(`sum by (reason) (${METRIC.paymentFailures})`)
+  const reasonNames = (reasons.result as Array<{ metric: Record<string, string> }>).map((r) => r.metric.reason).sort()
+  t.same(reasonNames, ['card_declined', 'insufficient_funds', 'provider_timeout'], `payment failures by reason: ${reasonNames.join(', ')}`)
+  const currencies = await prom.query(`sum by (currency) (${METRIC.orderValueCount})`)
+  t.ok(currencies.result.length >= 2, `paid orders in ${currencies.result.length} currencies`)
+  const orders = Number((await prom.query(`sum(${METRIC.ordersCreated})`)).result[0]?.value[1] ?? 0)
+  t.ok(orders >= 50, `${orders} orders created`)
 
   // --- exemplars: the latency queries find trace ids ----------------------------------------------------
   t.ok(exemplarQueries.length >= 1, 'some panel asks for exemplars')
@@ -147,6 +164,15 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
   const linked = sample.filter((id) => /^(GET|POST) \/api\//.test(serverSpans.get(id)?.name ?? ''))
   t.ok(sample.length > 0 && linked.length === sample.length,
     `exemplar trace ids are exported traces with a SERVER span of the request (${linked.length}/${sample.length})`)
+
+  // OTLP logs: the request lines reached the receiver, trace context in the record's own fields,
+  // and their trace ids resolve to exported traces (the SERVER span of the same request).
+  const requestRecords = otlp.logs().filter((r) => r.body === 'request completed' && String(r.attributes.route ?? '').startsWith('/api/orders'))
+  t.ok(requestRecords.length >= LOAD_SECONDS * 10, `request lines exported over OTLP (${requestRecords.length})`)
+  const dangling = requestRecords.filter((r) => !(TRACE_ID.test(r.traceId) && serverSpans.get(r.traceId)?.spanId !== undefined && otlp.spans().some((s) => s.traceId === r.traceId && s.spanId === r.spanId)))
+  t.same(dangling.slice(0, 5).map((r) => `${String(r.attributes.route)} ${r.traceId}/${r.spanId}`), [], `every exported request line resolves to an exported span of its trace (${requestRecords.length - dangling.length}/${requestRecords.length})`)
+  t.ok(requestRecords.every((r) => r.resource['service.name'] === 'order-service' && r.resource['service.instance.id'] === serverSpans.values().next().value?.resource['service.instance.id']), 'logs and spans share one resource')
+  t.ok(requestRecords.some((r) => r.severityNumber === 9) && requestRecords.every((r) => [9, 17].includes(r.severityNumber)), 'INFO (9) and ERROR (17) request lines')
 
   const firing = await prom.waitFor(async () => (await prom.alerts()).find((a) => a.labels.alertname === 'ServiceDown' && a.state === 'firing'),
     { timeoutMs: 30_000, intervalMs: 500, description: 'ServiceDown firing in Prometheus' })

@@ -13,7 +13,7 @@ t.test('promtool test rules passes for every rule test file', requireTool('promt
   const files = ruleTestFiles()
   t.ok(files.length >= 1, 'rule tests exist')
   for (const file of files) {
-    const res = run('promtool', ['test', 'rules', file])
+    const res = run('promtool', ['test', 'rules', file], undefined, 280_000)
     t.equal(res.status, 0, `${file}\n${res.stdout}${res.stderr}`)
     t.match(res.stdout, /SUCCESS/, file)
   }

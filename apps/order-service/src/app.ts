@@ -4,7 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import { fastifyLoggerOptions, o11yLogging } from '@o11y/logging'
 import { o11yMetrics } from '@o11y/metrics'
 import { o11yTracing } from '@o11y/tracing'
-import { METRICS, ORDER_VALUE_BUCKETS, ROUTES, SERVICE_NAME } from './constants.js'
+import { METRICS, ORDER_VALUE_BUCKETS, PAYMENT_FAILURE_OTHER, PAYMENT_FAILURE_REASONS, ROUTES, SERVICE_NAME } from './constants.js'
 import { DatabaseError, type Database } from './db/database.js'
 import type { BusinessMetrics } from './orders/checkout.js'
 import { HttpError } from './orders/errors.js'
@@ -29,6 +29,14 @@ function isProvider (p: BuildAppOptions['payment']): p is PaymentProvider {
   return typeof (p as PaymentProvider | undefined)?.charge === 'function'
 }
 
+const KNOWN_REASONS: ReadonlySet<string> = new Set(PAYMENT_FAILURE_REASONS)
+
+/** 'card declined' -> 'card_declined'; a reason the provider invents later is 'other' (bounded label). */
+export function failureReason (reason: string | undefined): string {
+  const code = (reason ?? '').trim().toLowerCase().replace(/[^a-z0-9]+/g, '_')
+  return KNOWN_REASONS.has(code) ? code : PAYMENT_FAILURE_OTHER
+}
+
 export async function buildApp (options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...fastifyLoggerOptions({ name: SERVICE_NAME, ...options.logger }),
@@ -45,9 +53,13 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const ordersCreated = app.metrics.counter({ name: METRICS.ordersCreated, help: 'Orders created.', labelNames: [] })
   const paymentsProcessed = app.metrics.counter({ name: METRICS.paymentsProcessed, help: 'Payments charged, by outcome (succeeded, failed) and currency.', labelNames: ['status', 'currency'] })
   const orderValue = app.metrics.histogram({ name: METRICS.orderValue, help: 'Value of paid orders in cents of their currency.', labelNames: ['currency'], buckets: ORDER_VALUE_BUCKETS })
+  const paymentFailures = app.metrics.counter({ name: METRICS.paymentFailures, help: `Failed payments by the provider's reason (${PAYMENT_FAILURE_REASONS.join(', ')}, ${PAYMENT_FAILURE_OTHER}).`, labelNames: ['reason'] })
   const metrics: BusinessMetrics = {
     orderCreated: () => ordersCreated.inc(),
-    paymentProcessed: (status, currency) => paymentsProcessed.inc({ status, currency }),
+    paymentProcessed: (status, currency, reason) => {
+      paymentsProcessed.inc({ status, currency })
+      if (status === 'failed') paymentFailures.inc({ reason: failureReason(reason) })
+    },
     orderPaid: (order) => orderValue.observe({ currency: order.currency }, order.totalCents)
   }
 

@@ -18,6 +18,14 @@ export interface ServiceConfig {
   paymentFailureRate: number
   shutdownGraceMs: number
   logLevel: Level
+  /** Serve /metrics on its own port (0: any free one); undefined: on the app's port. */
+  metricsPort: number | undefined
+  /** Interface of the metrics port; defaults to HOST. */
+  metricsHost: string
+  /** Bearer token the scraper must send; undefined: no auth. */
+  metricsToken: string | undefined
+  /** Scrapes within this long of the last render get that render (see @o11y/metrics). */
+  metricsMinIntervalMs: number
 }
 
 export const DEFAULTS = {
@@ -29,7 +37,8 @@ export const DEFAULTS = {
   paymentLatencyMs: 120,
   paymentFailureRate: 0.1,
   shutdownGraceMs: 10000,
-  logLevel: 'info' as Level
+  logLevel: 'info' as Level,
+  metricsMinIntervalMs: 1000
 } as const
 
 /** The app folder (apps/order-service), whether running from src/ or dist/. */
@@ -70,9 +79,16 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
   const logLevel = (env[ENV.logLevel] || DEFAULTS.logLevel) as Level
   if (!LEVELS.includes(logLevel)) throw configError(ENV.logLevel, `one of ${LEVELS.join(', ')}`, logLevel)
   const poolMax = env[ENV.dbPoolMax]
+  const metricsPort = env[ENV.metricsPort]
+  const metricsToken = env[ENV.metricsToken] || undefined
+  // A bearer token goes into an HTTP header: printable ASCII without spaces, and long enough to guess badly.
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
+    throw configError(ENV.metricsToken, 'at least 16 printable ASCII characters without spaces', `${metricsToken.length} characters`)
+  }
+  const host = env[ENV.host] || DEFAULTS.host
   return {
     port: integer(env, ENV.port, DEFAULTS.port, 0, 65535),
-    host: env[ENV.host] || DEFAULTS.host,
+    host,
     databaseUrl,
     dataDir: dataDir(env[ENV.dataDir]),
     dbSchema,
@@ -82,6 +98,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     paymentLatencyMs: integer(env, ENV.paymentLatency, DEFAULTS.paymentLatencyMs, 0, 60000),
     paymentFailureRate: ratio(env, ENV.paymentFailureRate, DEFAULTS.paymentFailureRate),
     shutdownGraceMs: integer(env, ENV.shutdownGrace, DEFAULTS.shutdownGraceMs, 0, 600000),
-    logLevel
+    logLevel,
+    metricsPort: metricsPort === undefined || metricsPort === '' ? undefined : integer(env, ENV.metricsPort, 0, 0, 65535),
+    metricsHost: env[ENV.metricsHost] || host,
+    metricsToken,
+    metricsMinIntervalMs: integer(env, ENV.metricsMinInterval, DEFAULTS.metricsMinIntervalMs, 0, 60000)
   }
 }

@@ -15,8 +15,16 @@ export const ROUTES = {
 export const METRICS = {
   ordersCreated: 'orders_created_total',
   paymentsProcessed: 'payments_processed_total',
-  orderValue: 'order_value_cents'
+  orderValue: 'order_value_cents',
+  paymentFailures: 'payment_failures_total'
 } as const
+
+/**
+ * Values of the `reason` label of `payment_failures_total`: the provider's decline reasons in
+ * snake case; any reason not listed here is counted as `other`, so the label set stays bounded.
+ */
+export const PAYMENT_FAILURE_REASONS = ['card_declined', 'insufficient_funds', 'provider_timeout'] as const
+export const PAYMENT_FAILURE_OTHER = 'other'
 
 export const PAYMENT_STATUS = { succeeded: 'succeeded', failed: 'failed' } as const
 
@@ -69,7 +77,12 @@ export const ENV = {
   paymentLatency: 'PAYMENT_LATENCY_MS',
   paymentFailureRate: 'PAYMENT_FAILURE_RATE',
   shutdownGrace: 'SHUTDOWN_GRACE_MS',
-  logLevel: 'LOG_LEVEL'
+  logLevel: 'LOG_LEVEL',
+  metricsPort: 'METRICS_PORT',
+  metricsHost: 'METRICS_HOST',
+  metricsToken: 'METRICS_TOKEN',
+  metricsMinInterval: 'METRICS_MIN_INTERVAL_MS',
+  workers: 'WORKERS'
 } as const
 
 /** Relative to the app folder (apps/order-service). */

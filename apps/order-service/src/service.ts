@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
+import { flushLogs } from '@o11y/logging'
 import { loadConfig, type ServiceConfig } from './config.js'
 import { ROUTES } from './constants.js'
 import { createDatabase, type Database } from './db/database.js'
@@ -11,6 +12,8 @@ export interface RunningService {
   embedded: EmbeddedPostgres | undefined
   /** http://host:port */
   url: string
+  /** Where Prometheus scrapes: the app's /metrics, or the metrics port's (METRICS_PORT). */
+  metricsUrl: string
   /** Graceful shutdown; idempotent. Resolves when everything is closed. */
   shutdown (reason?: string): Promise<void>
 }
@@ -21,6 +24,8 @@ export interface StartOptions {
   print?: (text: string) => void
   /** Flushes telemetry (spans) at the end of shutdown. */
   flushTelemetry?: () => Promise<void>
+  /** Set in a node:cluster worker (`--workers N`): metrics answer for every worker, log lines carry `worker`. */
+  clusterWorker?: number
 }
 
 export const DEFAULT_POOL_MAX = 10
@@ -47,7 +52,15 @@ export async function startService (options: StartOptions = {}): Promise<Running
     app = await buildApp({
       db,
       payment: { latencyMs: config.paymentLatencyMs, failureRate: config.paymentFailureRate },
-      logger: { level: config.logLevel }
+      logger: { level: config.logLevel, ...(options.clusterWorker !== undefined ? { base: { worker: options.clusterWorker } } : {}) },
+      metrics: {
+        ...(options.clusterWorker !== undefined ? { cluster: true } : {}),
+        endpoint: {
+          ...(config.metricsPort !== undefined ? { port: config.metricsPort, host: config.metricsHost } : {}),
+          ...(config.metricsToken !== undefined ? { auth: { type: 'bearer', token: config.metricsToken } } : {}),
+          minIntervalMs: config.metricsMinIntervalMs
+        }
+      }
     })
     db.pool.removeAllListeners('error')
     db.pool.on('error', (err) => app?.log.warn({ err }, 'idle database connection lost'))
@@ -60,8 +73,10 @@ export async function startService (options: StartOptions = {}): Promise<Running
   }
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
-  print(banner(url, embedded ? `embedded PostgreSQL (PGlite), data in ${embedded.dataDir}` : 'PostgreSQL from DATABASE_URL'))
+  const url = httpUrl(config.host, port)
+  const metricsAddress = app.metrics.address()
+  const metricsUrl = `${metricsAddress !== null ? httpUrl(config.metricsHost, metricsAddress.port) : url}${ROUTES.metrics}`
+  print(banner(url, embedded ? `embedded PostgreSQL (PGlite), data in ${embedded.dataDir}` : 'PostgreSQL from DATABASE_URL', { url: metricsUrl, token: config.metricsToken !== undefined }))
   print(`order-service listening on ${url}\n`)
 
   let closing: Promise<void> | undefined
@@ -70,6 +85,7 @@ export async function startService (options: StartOptions = {}): Promise<Running
     db,
     embedded,
     url,
+    metricsUrl,
     shutdown (reason = 'shutdown') {
       closing ??= shutdown(running, config.shutdownGraceMs, reason, options.flushTelemetry)
       return closing
@@ -96,11 +112,19 @@ async function shutdown (service: RunningService, graceMs: number, reason: strin
   await flushTelemetry?.().catch((err: unknown) => app.log.warn({ err }, 'flushing spans failed'))
   await embedded?.stop()
   app.log.info('shutdown complete')
+  // OTLP log records written since app.close() (its onClose already flushed the rest), bounded.
+  await flushLogs(app.log as unknown as Parameters<typeof flushLogs>[0], { shutdown: true })
   const log = app.log as { flush?: (cb: (err?: Error) => void) => void }
   await new Promise<void>((resolve) => (log.flush ? log.flush(() => resolve()) : resolve()))
 }
 
-export function banner (url: string, database: string): string {
+function httpUrl (host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+export function banner (url: string, database: string, metrics: { url: string, token: boolean } = { url: `${url}${ROUTES.metrics}`, token: false }): string {
+  // The token itself is never printed: the command reads it from the environment.
+  const auth = metrics.token ? '-H "authorization: Bearer $METRICS_TOKEN" ' : ''
   const body = JSON.stringify({ customerId: 'c-42', currency: 'EUR', items: [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }] })
   return [
     '',
@@ -114,8 +138,8 @@ export function banner (url: string, database: string): string {
     `  curl -s -X POST ${url}${ROUTES.orders}/<id>/cancel`,
     `  curl -s ${url}${ROUTES.health}`,
     `  curl -s ${url}${ROUTES.ready}`,
-    `  curl -s ${url}${ROUTES.metrics}`,
-    `  curl -s -H 'accept: application/openmetrics-text' ${url}${ROUTES.metrics}   # with trace exemplars`,
+    `  curl -s ${auth}${metrics.url}`,
+    `  curl -s ${auth}-H 'accept: application/openmetrics-text' ${metrics.url}   # with trace exemplars`,
     `  pnpm loadgen -- --url ${url} --duration 30 --rate 20`,
     '',
     ''

@@ -54,6 +54,32 @@ export async function databaseTargets (t: Test): Promise<DbTarget[]> {
   return targets
 }
 
+/**
+ * Service environment for a test about something other than the database (shutdown, metrics
+ * exposure): the real PostgreSQL in a schema of its own, dropped in teardown. Each embedded PGlite
+ * costs seconds of CPU to start (over 40 s on a loaded 2-core machine), and the embedded start is
+ * proven by the tests that are about it. Without a reachable real server (outside CI) it falls
+ * back to the embedded database.
+ */
+export async function serviceDatabaseEnv (t: Test): Promise<Record<string, string>> {
+  const problem = await reachable(REAL_DATABASE_URL)
+  if (problem !== undefined) {
+    if (process.env.CI) t.fail(`real PostgreSQL unreachable at ${REAL_DATABASE_URL} (${problem}); CI requires it`)
+    return { O11Y_DATA_DIR: 'memory://' }
+  }
+  const schema = uniqueSchema()
+  t.teardown(async () => {
+    const client = new pg.Client({ connectionString: REAL_DATABASE_URL, connectionTimeoutMillis: 2000 })
+    try {
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    } finally {
+      await client.end().catch(() => {})
+    }
+  })
+  return { DATABASE_URL: REAL_DATABASE_URL, DB_SCHEMA: schema }
+}
+
 export interface TestDbOptions {
   connectTimeoutMs?: number
   statementTimeoutMs?: number

@@ -42,6 +42,11 @@ t.test('sends the whole mix and summarises it', async (t) => {
   const metrics = await app.inject({ url: '/metrics' })
   t.match(metrics.body, /orders_created_total \d+/, 'the traffic shows in the business metrics')
   t.match(metrics.body, /payments_processed_total\{[^}]*status="failed"/)
+  // Half of the 8 checkouts with an order failed, each with the provider's reason 'card declined'.
+  const failed = /^payment_failures_total\{reason="card_declined"\} (\d+)$/m.exec(metrics.body)
+  t.ok(failed, 'failed payments counted by reason')
+  t.ok(Number(failed?.[1]) >= 1)
+  t.notMatch(metrics.body, /^payment_failures_total\{reason="other"\}/m, 'a known reason is not counted as other')
 })
 
 t.test('cli: usage errors exit 2, --help 0, an unreachable service 1', async (t) => {
@@ -59,4 +64,15 @@ t.test('cli: usage errors exit 2, --help 0, an unreachable service 1', async (t)
   t.equal(await cli(['--url', `http://127.0.0.1:${port}`, '--duration', '0.3', '--rate', '10'], log), 1)
   t.match(out.join('\n'), /network errors [1-9]/)
   t.match(out.at(-1), /no request succeeded/)
+})
+
+t.test('failureReason: known reasons in snake case, anything else is other (bounded label)', async (t) => {
+  const { failureReason } = await import('../src/app.js')
+  t.equal(failureReason('card declined'), 'card_declined')
+  t.equal(failureReason('Insufficient Funds'), 'insufficient_funds')
+  t.equal(failureReason(' provider timeout '), 'provider_timeout')
+  t.equal(failureReason('card declined for order 1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed'), 'other', 'an id in the reason does not make a new series')
+  t.equal(failureReason('x'.repeat(10_000)), 'other')
+  t.equal(failureReason(undefined), 'other')
+  t.equal(failureReason(''), 'other')
 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { loadConfig } from '../src/config.js'
 import { DatabaseError } from '../src/db/database.js'
 import { startService } from '../src/service.js'
-import { closedPort, REAL_DATABASE_URL, sampleOrder, uniqueSchema } from './helpers.js'
+import { closedPort, REAL_DATABASE_URL, sampleOrder, serviceDatabaseEnv, uniqueSchema } from './helpers.js'
 
 function configFor (env: Record<string, string>) {
   return loadConfig({ PORT: '0', O11Y_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', ...env })
@@ -51,7 +51,7 @@ t.test('starts on the embedded database, prints working URLs, shuts down gracefu
 
 t.test('past the grace period, the remaining connections are cut', async (t) => {
   const service = await startService({
-    config: configFor({ PAYMENT_LATENCY_MS: '4000', PAYMENT_FAILURE_RATE: '0', SHUTDOWN_GRACE_MS: '200' }),
+    config: configFor({ ...await serviceDatabaseEnv(t), PAYMENT_LATENCY_MS: '4000', PAYMENT_FAILURE_RATE: '0', SHUTDOWN_GRACE_MS: '200' }),
     print: () => {}
   })
   const order = await (await fetch(`${service.url}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(sampleOrder()) })).json() as { id: string }
@@ -66,7 +66,7 @@ t.test('past the grace period, the remaining connections are cut', async (t) => 
 t.test('flushTelemetry runs during shutdown, and its failure does not break it', async (t) => {
   let calls = 0
   const service = await startService({
-    config: configFor({}),
+    config: configFor(await serviceDatabaseEnv(t)),
     print: () => {},
     flushTelemetry: async () => {
       calls++
@@ -100,4 +100,31 @@ t.test('start-up fails cleanly when the database is unreachable', async (t) => {
   const port = await closedPort()
   const err = await startService({ config: configFor({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/x`, DB_CONNECT_TIMEOUT_MS: '500' }), print: () => {} }).catch((e: unknown) => e)
   t.type(err, DatabaseError)
+})
+
+t.test('METRICS_PORT and METRICS_TOKEN: /metrics on its own port behind a bearer token, 404 on the public port', async (t) => {
+  const token = 'demo-metrics-token-0123456789'
+  let printed = ''
+  const service = await startService({
+    config: configFor({ ...await serviceDatabaseEnv(t), PAYMENT_LATENCY_MS: '0', PAYMENT_FAILURE_RATE: '0', METRICS_PORT: '0', METRICS_TOKEN: token }),
+    print: (text) => { printed += text }
+  })
+  t.teardown(() => service.shutdown())
+  t.not(new URL(service.metricsUrl).port, new URL(service.url).port, 'a port of its own')
+  t.match(printed, `curl -s -H "authorization: Bearer $METRICS_TOKEN" ${service.metricsUrl}`, 'the banner shows the metrics URL and reads the token from the environment')
+  t.notMatch(printed, token, 'the token is never printed')
+
+  t.equal((await fetch(`${service.url}/api/health`)).status, 200)
+  const pub = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(pub.status, 404, 'the public port does not serve metrics')
+  await pub.arrayBuffer()
+  const anonymous = await fetch(service.metricsUrl)
+  t.equal(anonymous.status, 401)
+  t.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="metrics"')
+  await anonymous.arrayBuffer()
+  const res = await fetch(service.metricsUrl, { headers: { authorization: `Bearer ${token}`, accept: 'application/openmetrics-text' } })
+  t.equal(res.status, 200)
+  const text = await res.text()
+  t.match(text, /^orders_created_total 0$/m, 'the business metrics are there')
+  t.match(text, /# EOF\n$/)
 })

@@ -66,7 +66,7 @@ function byName (spans: ReceivedSpan[], name: string): ReceivedSpan {
   return span
 }
 
-t.test('one checkout traced end to end: spans, logs and exemplars share the trace id', async (t) => {
+t.test('one checkout traced end to end: spans, logs (stdout and OTLP) and exemplars share the trace id', async (t) => {
   const receiver = await startOtlpReceiver()
   t.teardown(() => receiver.close())
   const child = await startChild(t, {
@@ -74,7 +74,9 @@ t.test('one checkout traced end to end: spans, logs and exemplars share the trac
     PAYMENT_LATENCY_MS: '20',
     PAYMENT_FAILURE_RATE: '0',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-    OTEL_SERVICE_NAME: 'order-service'
+    OTEL_SERVICE_NAME: 'order-service',
+    // Log records over OTLP to the same receiver (/v1/logs), beside the JSON lines on stdout.
+    OTEL_LOGS_EXPORTER: 'otlp'
   })
   t.match(child.stdout(), /order-service on embedded PostgreSQL \(PGlite\)/)
 
@@ -103,8 +105,9 @@ t.test('one checkout traced end to end: spans, logs and exemplars share the trac
   const trace = all.filter((s) => s.traceId === traceId)
   const names = trace.map((s) => s.name)
 
-  const fastifySpans = trace.filter((s) => /fastify/i.test(s.scope.name))
-  t.ok(fastifySpans.length >= 1, `Fastify spans in the trace: ${fastifySpans.map((s) => s.name).join(', ')}`)
+  // One SERVER span per request from @o11y/tracing; no @fastify/otel lifecycle spans by default.
+  t.equal(server.scope.name, '@o11y/tracing', 'the SERVER span comes from @o11y/tracing')
+  t.notOk(trace.some((s) => /fastify/i.test(s.scope.name)), `no lifecycle spans by default (${names.join(', ')})`)
   const flow = byName(trace, 'checkout_flow')
   const validate = byName(trace, 'validate_cart')
   const payment = byName(trace, 'process_payment')
@@ -128,6 +131,20 @@ t.test('one checkout traced end to end: spans, logs and exemplars share the trac
   t.match(request, { route: '/api/orders/:id/checkout', method: 'POST', status_code: 200, level: 'INFO', span_id: /^[0-9a-f]{16}$/ }, 'the request line')
   t.ok(lines.find((l) => l.message === 'order paid' && l.order_id === order.id), 'the "order paid" line')
   t.notOk(child.logs().some((l) => l.message === 'order created' && l.trace_id === traceId), 'the create request has its own trace')
+
+  // OTLP logs: the same records reached the receiver (flushed in onClose), their trace and span
+  // ids in the record's own fields resolve to exported spans, one resource with the spans.
+  const records = receiver.logs()
+  t.equal(receiver.requests.filter((r) => r.path === '/v1/logs').length > 0, true, 'log records were posted to /v1/logs')
+  const exportedLine = records.find((r) => r.body === 'request completed' && r.traceId === traceId)
+  t.match(exportedLine, { severityNumber: 9, severityText: 'INFO', spanId: request?.span_id, traceFlags: 1, attributes: { route: '/api/orders/:id/checkout', status_code: 200 } }, 'the request line, exported with its trace context')
+  t.ok(records.find((r) => r.body === 'order paid' && r.traceId === traceId && r.attributes.order_id === order.id), 'the "order paid" record')
+  const traced = records.filter((r) => r.traceId !== '')
+  t.ok(traced.length >= 4, `${traced.length} exported records carry a trace id`)
+  for (const r of traced) t.ok(all.some((s) => s.traceId === r.traceId && s.spanId === r.spanId), `record "${String(r.body)}" resolves to an exported span`)
+  t.equal(records[0]?.resource['service.name'], 'order-service')
+  t.equal(records[0]?.resource['service.instance.id'], server.resource['service.instance.id'], 'logs and spans share one resource')
+  t.equal(records.length, child.logs().length, 'every stdout line was exported')
 
   // Metrics: the route series with an exemplar of this trace, and the business metrics.
   const checkoutSeries = metrics.split('\n').filter((l) => l.startsWith('http_request_duration_seconds_bucket{') && l.includes('route="/api/orders/:id/checkout"'))

@@ -8,7 +8,7 @@ import { CountingExporter } from '../counting-exporter'
  */
 export function startPeerSdk (withPino: boolean): { exporter: CountingExporter, forceFlush: () => Promise<void>, shutdown: () => Promise<void> } {
   const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node')
-  const { BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler } = require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')
+  const { BatchSpanProcessor, ParentBasedSampler, AlwaysOnSampler } = require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace')
   const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http')
   const { FastifyOtelInstrumentation } = require('@fastify/otel') as typeof import('@fastify/otel')
   const exporter = new CountingExporter()
@@ -22,7 +22,7 @@ export function startPeerSdk (withPino: boolean): { exporter: CountingExporter, 
     // off because no log exporter runs in any scenario.
     instrumentations.push(new PinoInstrumentation({ disableLogSending: true }))
   }
-  const processor = new BatchSpanProcessor(exporter)
+  const processor = new BatchSpanProcessor({ exporter })
   const sdk = new NodeSDK({
     serviceName: 'bench',
     sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),

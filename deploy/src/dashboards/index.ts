@@ -1,12 +1,16 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import { orderServiceDashboard } from './order-service'
+import { businessDashboard } from './business'
 
 export { orderServiceDashboard, ORDER_SERVICE_DASHBOARD_UID } from './order-service'
+export { businessDashboard, BUSINESS_DASHBOARD_UID } from './business'
+export { errorLines, errorLinesPerRoute, serviceStreams, topErrorMessages } from './logql'
 
 /** Every dashboard written as code here, by file name under deploy/grafana/dashboards/. */
 export function dashboards (): Record<string, Dashboard> {
   return {
-    'o11y-service.json': orderServiceDashboard()
+    'o11y-service.json': orderServiceDashboard(),
+    'o11y-business.json': businessDashboard()
   }
 }
 

@@ -1,49 +1,21 @@
 import * as common from '@grafana/grafana-foundation-sdk/common'
 import {
-  DashboardBuilder, DashboardCursorSync, QueryVariableBuilder, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode,
-  VariableRefresh, VariableSort,
+  DashboardBuilder, DashboardCursorSync, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode,
   type Dashboard
 } from '@grafana/grafana-foundation-sdk/dashboard'
-import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
+import { PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus'
+import * as logs from '@grafana/grafana-foundation-sdk/logs'
 import * as heatmap from '@grafana/grafana-foundation-sdk/heatmap'
-import * as piechart from '@grafana/grafana-foundation-sdk/piechart'
-import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge'
 import * as stat from '@grafana/grafana-foundation-sdk/stat'
-import { ALERT_THRESHOLD, DATASOURCE_UID, LABEL, METRIC, RECORDED } from '../constants'
+import { ALERT_THRESHOLD, LABEL, METRIC, RECORDED } from '../constants'
+import { errorLines, errorLinesPerRoute, topErrorMessages } from './logql'
+import { bars, donut, labelVariable, logQuery, loki, prometheus, query, series } from './panels'
 
 export const ORDER_SERVICE_DASHBOARD_UID = 'o11y-service'
-
-const ALL = { selected: true, text: ['All'], value: ['$__all'] }
-
-const prometheus = { type: 'prometheus', uid: DATASOURCE_UID.prometheus }
 
 /** Label matchers of the dashboard variables, for raw metrics and route-level recordings. */
 const byService = `${LABEL.service}=~"$service"`
 const byServiceRoute = `${byService}, ${LABEL.route}=~"$route"`
-
-function query (expr: string, legend: string): DataqueryBuilder {
-  return new DataqueryBuilder().datasource(prometheus).expr(expr).legendFormat(legend).range()
-}
-
-function series (title: string, unit: string, description: string): timeseries.PanelBuilder {
-  return new timeseries.PanelBuilder()
-    .title(title)
-    .description(description)
-    .datasource(prometheus)
-    .unit(unit)
-    .min(0)
-    .fillOpacity(10)
-    .showPoints(common.VisibilityMode.Never)
-    .legend(new common.VizLegendOptionsBuilder()
-      .displayMode(common.LegendDisplayMode.Table)
-      .placement(common.LegendPlacement.Bottom)
-      .showLegend(true)
-      .calcs(['mean', 'max', 'lastNotNull']))
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending))
-    .span(12)
-    .height(8)
-}
 
 /**
  * One number per service, read from the same recording rule the alert evaluates, coloured red
@@ -90,28 +62,9 @@ export function orderServiceDashboard (): Dashboard {
     .refresh('30s')
     .time({ from: 'now-1h', to: 'now' })
     .timezone('browser')
-    .withVariable(new QueryVariableBuilder(LABEL.service)
-      .label('Service')
-      .datasource(prometheus)
-      .query(`label_values(${METRIC.requests}, ${LABEL.service})`)
-      .definition(`label_values(${METRIC.requests}, ${LABEL.service})`)
-      .refresh(VariableRefresh.OnTimeRangeChanged)
-      .sort(VariableSort.AlphabeticalAsc)
-      .multi(true)
-      .includeAll(true)
-      .current(ALL))
-    .withVariable(new QueryVariableBuilder(LABEL.route)
-      .label('Route')
-      .datasource(prometheus)
-      .query(`label_values(${METRIC.requests}{${byService}}, ${LABEL.route})`)
-      .definition(`label_values(${METRIC.requests}{${byService}}, ${LABEL.route})`)
-      .refresh(VariableRefresh.OnTimeRangeChanged)
-      .sort(VariableSort.AlphabeticalAsc)
-      .multi(true)
-      .includeAll(true)
-      .current(ALL)
-      // Any route of the selected services, rather than a long alternation of every template.
-      .allValue('.+'))
+    .withVariable(labelVariable(LABEL.service, 'Service', `label_values(${METRIC.requests}, ${LABEL.service})`))
+    // Any route of the selected services, rather than a long alternation of every template.
+    .withVariable(labelVariable(LABEL.route, 'Route', `label_values(${METRIC.requests}{${byService}}, ${LABEL.route})`, '.+'))
 
     .withRow(new RowBuilder('Alert signals (whole service, as the alerts see them)'))
     .withPanel(alertSignal('Requests / s', 'reqps', RECORDED.requests, undefined,
@@ -142,47 +95,17 @@ export function orderServiceDashboard (): Dashboard {
       .withTarget(query(latencyQuantile(0.95), 'p95').exemplar(true))
       .withTarget(query(latencyQuantile(0.99), 'p99').exemplar(true)))
 
-    .withPanel(new bargauge.PanelBuilder()
-      .title('Top endpoints by request rate')
-      .description('The ten busiest routes (requests per second over 5 minutes).')
-      .datasource(prometheus)
-      .unit('reqps')
-      .displayMode(common.BarGaugeDisplayMode.Gradient)
-      .orientation(common.VizOrientation.Horizontal)
-      .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-      .withTarget(query(`topk(10, ${requestRate('route')})`, '{{route}}').instant())
-      .span(12)
-      .height(8))
-    .withPanel(new bargauge.PanelBuilder()
-      .title('Slowest endpoints (p95)')
-      .description('The ten routes with the highest 95th-percentile duration over 5 minutes.')
-      .datasource(prometheus)
-      .unit('s')
-      .displayMode(common.BarGaugeDisplayMode.Gradient)
-      .orientation(common.VizOrientation.Horizontal)
-      .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-      .withTarget(query(`topk(10, histogram_quantile(0.95, sum by (route, le) (${RECORDED.durationBucketsByRoute}{${byServiceRoute}})))`, '{{route}}').instant())
-      .span(12)
-      .height(8))
+    .withPanel(bars('Top endpoints by request rate',
+      'The ten busiest routes (requests per second over 5 minutes).',
+      prometheus, 'reqps', query(`topk(10, ${requestRate('route')})`, '{{route}}').instant()))
+    .withPanel(bars('Slowest endpoints (p95)',
+      'The ten routes with the highest 95th-percentile duration over 5 minutes.',
+      prometheus, 's', query(`topk(10, histogram_quantile(0.95, sum by (route, le) (${RECORDED.durationBucketsByRoute}{${byServiceRoute}})))`, '{{route}}').instant()))
 
     .withPanel(series('Exception rate by type', 'ops', 'Exceptions thrown by route handlers per second, by exception class.')
       .withTarget(query(`sum by (exception) (${RECORDED.exceptionsByRoute}{${byServiceRoute}})`, '{{exception}}')))
-    .withPanel(new piechart.PanelBuilder()
-      .title('Status codes')
-      .description('Requests by status code over the selected time range.')
-      .datasource(prometheus)
-      .unit('short')
-      .pieType(piechart.PieChartType.Donut)
-      .displayLabels([piechart.PieChartLabels.Name, piechart.PieChartLabels.Percent])
-      .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-      .legend(new piechart.PieChartLegendOptionsBuilder()
-        .displayMode(common.LegendDisplayMode.Table)
-        .placement(common.LegendPlacement.Right)
-        .showLegend(true)
-        .values([piechart.PieChartLegendValues.Value, piechart.PieChartLegendValues.Percent]))
-      .withTarget(query(`sum by (status_code) (increase(${METRIC.requests}{${byServiceRoute}}[$__range]))`, '{{status_code}}').instant())
-      .span(12)
-      .height(8))
+    .withPanel(donut('Status codes', 'Requests by status code over the selected time range.',
+      query(`sum by (status_code) (increase(${METRIC.requests}{${byServiceRoute}}[$__range]))`, '{{status_code}}').instant()))
     .withPanel(new heatmap.PanelBuilder()
       .title('Request duration heatmap')
       .description('How many requests per second fell into each duration bucket.')
@@ -215,5 +138,26 @@ export function orderServiceDashboard (): Dashboard {
     .withPanel(series('Payments by status', 'short', 'Payments processed per minute, succeeded and failed.')
       .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
       .withTarget(query(`60 * sum by (status) (rate(${METRIC.paymentsProcessed}{${byService}}[$__rate_interval]))`, '{{status}}')))
+
+    // Logs of the same services in Loki (OTLP records of @o11y/logging); a line's trace_id opens its trace.
+    .withRow(new RowBuilder('Logs'))
+    .withPanel(series('Error lines per route', 'short', 'Log lines at ERROR or FATAL per route (the request line of a 5xx answer is one), counted in Loki.')
+      .datasource(loki)
+      .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+      .withTarget(logQuery(errorLinesPerRoute, '{{route}}').range(true)))
+    .withPanel(bars('Top error messages',
+      'The ten most frequent error messages over the time range (ids replaced by :id). Search one in Explore to get its lines and their traces.',
+      loki, 'short', logQuery(topErrorMessages, '{{message}}').instant(true)))
+    .withPanel(new logs.PanelBuilder()
+      .title('Error lines')
+      .description('The latest ERROR and FATAL lines. Open a line: its trace_id field links to the trace in Jaeger.')
+      .datasource(loki)
+      .showTime(true)
+      .wrapLogMessage(true)
+      .enableLogDetails(true)
+      .sortOrder(common.LogsSortOrder.Descending)
+      .withTarget(logQuery(errorLines, '').maxLines(200))
+      .span(24)
+      .height(10))
     .build()
 }

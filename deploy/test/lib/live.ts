@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import YAML from 'yaml'
-import type { PrometheusHandle } from '@o11y/test-utils'
+import { startProcess as startManaged, type ManagedProcess, type PrometheusHandle } from '@o11y/test-utils'
 import { PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO, readYaml, type DashboardJson, type DashboardVariable, type RuleGroup } from './repo'
 
 export const SERVICE_DIR = join(REPO, 'apps', 'order-service')
@@ -20,40 +19,12 @@ export function childEnv (extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra }
 }
 
-export interface ManagedProcess {
-  child: ChildProcess
-  output: () => string
-  exited: Promise<number | null>
-  stop: () => Promise<number | null>
-}
+export type { ManagedProcess }
 
+/** Runs `node <args>` as a user would: without tap's loader, which tap's process tracker puts back into NODE_OPTIONS. */
 export function startProcess (args: string[], cwd: string, env: NodeJS.ProcessEnv): ManagedProcess {
-  // tap's process tracker puts its loader back into NODE_OPTIONS of every spawned process; `env -u`
-  // (which then execs node, keeping the pid) runs the service as a user would, without it.
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const keep = (c: Buffer): void => {
-    output += c.toString('utf8')
-    if (output.length > 400_000) output = output.slice(-200_000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  return {
-    child,
-    output: () => output,
-    exited,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        const code = await exited
-        clearTimeout(timer)
-        return code
-      }
-      return child.exitCode
-    }
-  }
+  // `env -u` then execs node, keeping the pid.
+  return startManaged('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], { cwd, env, killAfterMs: 10_000, maxOutput: 400_000 })
 }
 
 /**

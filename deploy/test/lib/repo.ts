@@ -57,8 +57,13 @@ export const recordingRules = (): Rule[] => loadRules().filter((r) => r.record !
 
 export interface RunResult { status: number | null, stdout: string, stderr: string }
 
-export function run (cmd: string, args: string[], cwd = DEPLOY): RunResult {
-  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000 })
+/**
+ * Runs a tool to completion. `timeoutMs` only guards against a hang: `promtool test rules` over the
+ * SLO rule tests needs 20-25 s of CPU, which beside three other suites on two cores became more
+ * than 120 s of wall time.
+ */
+export function run (cmd: string, args: string[], cwd = DEPLOY, timeoutMs = 120_000): RunResult {
+  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: timeoutMs })
   if (res.error) return { status: null, stdout: '', stderr: `${cmd}: ${res.error.message}` }
   return { status: res.status, stdout: res.stdout, stderr: res.stderr }
 }

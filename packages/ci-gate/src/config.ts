@@ -8,7 +8,7 @@ import { dirname, join, parse as parsePath, relative, resolve } from 'node:path'
 import { CATEGORIES, CONFIG_FILE, DEFAULT_EXCLUDES, PACKAGE_JSON_KEY, SEVERITIES, type RuleId, type SeverityOrOff } from './constants'
 import { configError } from './errors'
 import { matchesAny } from './glob'
-import { RULES } from './rules'
+import { RULES } from './registry'
 import type { GateConfig, RequiredCategories } from './types'
 
 const globs = { type: 'array', items: { type: 'string', minLength: 1 } }
@@ -25,7 +25,8 @@ const requiredCategories = {
 }
 
 export const CONFIG_SCHEMA = {
-  $id: 'https://example.invalid/o11y-gate.schema.json',
+  // An identifier, not a location: nothing is fetched from it.
+  $id: 'urn:o11y:ci-gate:config',
   title: 'o11y-gate configuration',
   type: 'object',
   additionalProperties: false,
@@ -146,6 +147,8 @@ export function loadConfig (cwd: string, explicit: string | undefined, stopAt: s
 export interface ResolvedRules {
   severity: (rule: RuleId) => SeverityOrOff
   requiredCategories: RequiredCategories
+  /** `--strict`, or `requiredCategories` set for the file: handlers need their own signals. */
+  strict: boolean
 }
 
 export class Settings {
@@ -182,14 +185,15 @@ export class Settings {
     const rel = this.relative(abs)
     const c = this.loaded.config
     const severities = new Map<RuleId, SeverityOrOff>(RULES.map((r) => [r.id, r.defaultSeverity]))
-    for (const [k, v] of Object.entries(c.rules ?? {})) severities.set(k as RuleId, v)
+    for (const [k, v] of Object.entries(c.rules ?? {})) if (v !== undefined) severities.set(k, v)
     let required: RequiredCategories = c.requiredCategories ?? 'any'
+    let configured = c.requiredCategories !== undefined
     for (const o of c.overrides ?? []) {
       if (!matchesAny(rel, o.files)) continue
-      for (const [k, v] of Object.entries(o.rules ?? {})) severities.set(k as RuleId, v)
-      if (o.requiredCategories !== undefined) required = o.requiredCategories
+      for (const [k, v] of Object.entries(o.rules ?? {})) if (v !== undefined) severities.set(k, v)
+      if (o.requiredCategories !== undefined) { required = o.requiredCategories; configured = true }
     }
     if (this.strict) required = 'all'
-    return { severity: (rule) => severities.get(rule) ?? 'off', requiredCategories: required }
+    return { severity: (rule) => severities.get(rule) ?? 'off', requiredCategories: required, strict: this.strict || configured }
   }
 }

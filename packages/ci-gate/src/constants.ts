@@ -1,21 +1,17 @@
-// Every name a user of o11y-gate sees (rule ids, CLI flags, config keys, file names, exit codes,
-// the SARIF fingerprint key, the PR comment marker) is defined here once and documented in README.md.
+// Every name a user of o11y-gate sees (CLI flags, config keys, file names, the SARIF
+// fingerprint key, the PR comment marker) is defined here once and documented in README.md. Rule
+// ids are the file names of the rule modules (src/rules).
 
 export const TOOL_NAME = 'o11y-gate'
 export const PACKAGE_NAME = '@o11y/ci-gate'
-export const INFORMATION_URI = 'https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#readme'
+/**
+ * The package's README, from its package.json `homepage` (derived from the root package.json's by
+ * scripts/project-urls.mjs). SARIF's informationUri; each rule's helpUri is `#<docs anchor>` of it.
+ */
+export const INFORMATION_URI: string = (require('../package.json') as { homepage: string }).homepage
 
-export const RULE_IDS = {
-  routeInstrumented: 'route-instrumented',
-  pluginsRegistered: 'plugins-registered',
-  optOutJustified: 'opt-out-justified',
-  noConsole: 'no-console',
-  labelCardinality: 'label-cardinality',
-  errorObserved: 'error-observed',
-  suppressionReason: 'suppression-reason'
-} as const
-
-export type RuleId = typeof RULE_IDS[keyof typeof RULE_IDS]
+/** A rule's id: the file name of its module in src/rules (see registry.ts). */
+export type RuleId = string
 
 export const CATEGORIES = ['tracing', 'metrics', 'logging'] as const
 export type Category = typeof CATEGORIES[number]
@@ -23,8 +19,6 @@ export type Category = typeof CATEGORIES[number]
 export const SEVERITIES = ['error', 'warning', 'off'] as const
 export type SeverityOrOff = typeof SEVERITIES[number]
 export type Severity = Exclude<SeverityOrOff, 'off'>
-
-export const EXIT_CODES = { clean: 0, findings: 1, usage: 2 } as const
 
 export const CONFIG_FILE = '.o11y-gate.json'
 export const PACKAGE_JSON_KEY = 'o11yGate'

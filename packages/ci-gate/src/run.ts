@@ -5,16 +5,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { parseArgs } from 'node:util'
-import { analyzeFile, scanRegistrations, type Registrations } from './analyzer'
+import { analyzeFile, mergeScan, scanProjectFile, type ProjectScan } from './analyzer'
 import { readBaseline, writeBaseline } from './baseline'
 import { loadConfig, Settings } from './config'
 import {
-  CLI_FLAGS, EXIT_CODES, FORMATS, GENERATED_MARKERS, SOURCE_EXTENSIONS, TOOL_NAME, type FormatName
+  CLI_FLAGS, FORMATS, GENERATED_MARKERS, SOURCE_EXTENSIONS, TOOL_NAME, type FormatName
 } from './constants'
 import { ERROR_CODES, GateError, outputError, readError, usageError } from './errors'
 import { changesSince, defaultBase, intersects, mergeBase, repoRoot, shortSha, stagedChanges, stagedContent, type ChangedLines } from './git'
 import { render } from './reporters/index'
-import type { Finding, HandlerCoverage, Report, RunIO, RunResult } from './types'
+import { EXIT } from '@o11y/cli-kit'
+import type { Finding, GateResult, HandlerCoverage, Report, RunIO } from './types'
 
 export const VERSION: string = (require('../package.json') as { version: string }).version
 
@@ -31,6 +32,7 @@ Modes (pick one; default: --base <the repository's main branch>):
 
 Options:
   --strict                require tracing, metrics and logging in every handler
+                          (what registered @o11y plugins give routes does not count)
   --format <f>[=<file>]   stylish (default), json, github, sarif; repeatable or
                           comma-separated; "=<file>" writes that format to a file
   --output <file>         write the formats given without "=<file>" to <file>
@@ -176,10 +178,23 @@ function parse (argv: string[]): { values: Values, positionals: string[] } {
   }
 }
 
-export function run (argv: string[], io: RunIO = {}): RunResult {
+/** Collects what a run prints; the caller (the bin's main) writes it. */
+class Buffer {
+  text = ''
+  write (chunk: string): void { this.text += chunk }
+}
+
+export function run (argv: string[], io: RunIO = {}): GateResult {
   const cwd = resolve(io.cwd ?? process.cwd())
-  const stdout = io.stdout ?? process.stdout
-  const stderr = io.stderr ?? process.stderr
+  const stdout = new Buffer()
+  const stderr = new Buffer()
+  const result = runTo(argv, cwd, stdout, stderr)
+  return { ...result, stdout: stdout.text, stderr: stderr.text }
+}
+
+type Outcome = Omit<GateResult, 'stdout' | 'stderr'>
+
+function runTo (argv: string[], cwd: string, stdout: Buffer, stderr: Buffer): Outcome {
   const debug = argv.includes(`--${CLI_FLAGS.debug}`)
   try {
     return execute(argv, cwd, stdout, stderr)
@@ -187,21 +202,19 @@ export function run (argv: string[], io: RunIO = {}): RunResult {
     if (err instanceof GateError) {
       stderr.write(`${TOOL_NAME}: ${err.code}: ${err.message.replace(/^@o11y\/ci-gate: /, '')}\n`)
       if (debug) stderr.write(`${err.stack ?? ''}\n${err.cause instanceof Error ? `caused by: ${err.cause.stack ?? ''}\n` : ''}`)
-      return { exitCode: EXIT_CODES.usage, error: { code: err.code, message: err.message } }
+      return { exitCode: EXIT.USAGE, error: { code: err.code, message: err.message } }
     }
     // o11y-gate-ignore error-observed: reported on stderr with exit code 2; a CLI has no logger or span
     const e = err instanceof Error ? err : new Error(String(err))
     stderr.write(`${TOOL_NAME}: internal error: ${e.message}${debug ? `\n${e.stack ?? ''}` : ' (run with --debug for the stack trace)'}\n`)
-    return { exitCode: EXIT_CODES.usage, error: { code: ERROR_CODES.internal, message: e.message } }
+    return { exitCode: EXIT.USAGE, error: { code: ERROR_CODES.INTERNAL, message: e.message } }
   }
 }
 
-type Writer = NonNullable<RunIO['stdout']>
-
-function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): RunResult {
+function execute (argv: string[], cwd: string, stdout: Buffer, stderr: Buffer): Outcome {
   const { values, positionals } = parse(argv)
-  if (values.help === true) { stdout.write(HELP); return { exitCode: EXIT_CODES.clean } }
-  if (values.version === true) { stdout.write(`${VERSION}\n`); return { exitCode: EXIT_CODES.clean } }
+  if (values.help === true) { stdout.write(HELP); return { exitCode: EXIT.OK } }
+  if (values.version === true) { stdout.write(`${VERSION}\n`); return { exitCode: EXIT.OK } }
 
   const modes = (['base', 'staged', 'files', 'all'] as const).filter((m) => values[m] !== undefined && values[m] !== false)
   if (modes.length > 1) throw usageError(`--${modes[0] ?? ''} and --${modes[1] ?? ''} cannot be combined; pick one mode`)
@@ -236,7 +249,7 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
     }
     what = mode === 'all' ? `all files under ${paths.join(', ')}` : 'the given files'
   } else {
-    if (top === undefined) throw new GateError(ERROR_CODES.git, `${cwd} is not inside a git repository (use --all or --files outside one)`)
+    if (top === undefined) throw new GateError(ERROR_CODES.GIT, `${cwd} is not inside a git repository (use --all or --files outside one)`)
     if (mode === 'staged') {
       changes = stagedChanges(top)
       what = 'lines staged in the index'
@@ -261,14 +274,16 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
     stderr.write(`${TOOL_NAME}: skipped ${skipped.length} file${skipped.length === 1 ? '' : 's'} that the configuration excludes or that are not sources: ${skipped.join(', ')}\n`)
   }
 
-  const registrations = new Map<string, Registrations>()
-  const registrationsOf = (abs: string): { reg: Registrations, name: string } => {
+  const registrations = new Map<string, ProjectScan>()
+  const registrationsOf = (abs: string): { reg: ProjectScan, name: string } => {
     const projectDir = projectRootOf(abs, root)
     let reg = registrations.get(projectDir)
     if (reg === undefined) {
-      reg = { metrics: false, tracing: false, logging: false }
+      reg = { registrations: { metrics: false, tracing: false, logging: false }, plugins: { metrics: false, tracing: false, logging: false } }
       const files: string[] = []
       projectFiles(projectDir, settings, files)
+      // `node --import @o11y/tracing/register` in the project's scripts sets up tracing too.
+      if (existsSync(join(projectDir, 'package.json'))) files.push(join(projectDir, 'package.json'))
       for (const f of files) {
         let text: string
         try {
@@ -277,10 +292,7 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
           // o11y-gate-ignore error-observed: a file that vanished while walking registers nothing
           continue
         }
-        const r = scanRegistrations(f, text)
-        reg.metrics ||= r.metrics
-        reg.tracing ||= r.tracing
-        reg.logging ||= r.logging
+        mergeScan(reg, scanProjectFile(f, text))
       }
       registrations.set(projectDir, reg)
     }
@@ -310,7 +322,8 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
       text,
       rules: settings.rulesFor(abs),
       changed: changed === undefined ? undefined : (a, b) => intersects(changed, a, b),
-      projectRegistrations: project.reg,
+      projectRegistrations: project.reg.registrations,
+      projectPlugins: project.reg.plugins,
       projectName: project.name
     })
     findings.push(...result.findings)
@@ -357,9 +370,9 @@ function execute (argv: string[], cwd: string, stdout: Writer, stderr: Writer): 
     `${suppressed > 0 ? `, ${suppressed} suppressed` : ''}${baselined > 0 ? `, ${baselined} in baseline` : ''}\n`)
   if (values['write-baseline'] !== undefined) {
     stderr.write(`${TOOL_NAME}: wrote ${findings.length} finding${findings.length === 1 ? '' : 's'} to baseline ${values['write-baseline']}\n`)
-    return { exitCode: EXIT_CODES.clean, report }
+    return { exitCode: EXIT.OK, report }
   }
-  return { exitCode: errors > 0 ? EXIT_CODES.findings : EXIT_CODES.clean, report }
+  return { exitCode: errors > 0 ? EXIT.FINDINGS : EXIT.OK, report }
 }
 
 export function compareFindings (a: Finding, b: Finding): number {

@@ -1,3 +1,4 @@
+import type { RunResult } from '@o11y/cli-kit'
 import type { Category, RuleId, Severity, SeverityOrOff } from './constants'
 
 export interface Finding {
@@ -20,7 +21,10 @@ export interface HandlerCoverage {
   file: string
   line: number
   route: string
+  /** Categories found in the handler itself (and the same-file functions it calls). */
   categories: Category[]
+  /** Categories the project's registered @o11y plugins give this route (default mode only). */
+  plugins?: Category[]
 }
 
 export interface Report {
@@ -54,13 +58,11 @@ export interface GateConfig {
 
 export interface RunIO {
   cwd?: string
-  stdout?: { write: (chunk: string) => unknown }
-  stderr?: { write: (chunk: string) => unknown }
   env?: NodeJS.ProcessEnv
 }
 
-export interface RunResult {
-  exitCode: 0 | 1 | 2
+/** The shared CLI result (`{ exitCode, stdout, stderr }`, @o11y/cli-kit) plus what o11y-gate found. */
+export interface GateResult extends RunResult {
   report?: Report
   /** Set when exitCode is 2. */
   error?: { code: string, message: string }

@@ -3,9 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { analyzeFile, type Registrations } from '../src/analyzer'
-import { RULES } from '../src/rules'
+import { RULES } from '../src/registry'
 import { run } from '../src/run'
-import type { RequiredCategories, RunResult, SeverityOrOff, RuleId } from '../src/index'
+import type { GateResult, RequiredCategories, SeverityOrOff, RuleId } from '../src/index'
 
 export const FIXTURES = join(__dirname, 'fixtures')
 
@@ -44,13 +44,10 @@ export function hits (result: { findings: { ruleId: string, line: number }[] }, 
   return result.findings.filter((f) => rule === undefined || f.ruleId === rule).map((f) => `${f.ruleId}@${f.line}`)
 }
 
-export interface Captured extends RunResult { stdout: string, stderr: string }
+export type Captured = GateResult
 
 export function runCapture (argv: string[], cwd: string): Captured {
-  let stdout = ''
-  let stderr = ''
-  const result = run(argv, { cwd, stdout: { write: (s: string) => { stdout += s } }, stderr: { write: (s: string) => { stderr += s } } })
-  return { ...result, stdout, stderr }
+  return run(argv, { cwd })
 }
 
 /** A temporary directory with the given files; removed in teardown. */
@@ -72,9 +69,9 @@ export function writeFiles (dir: string, files: Record<string, string>): void {
 const GIT_ENV = {
   ...process.env,
   GIT_AUTHOR_NAME: 'Test',
-  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_AUTHOR_EMAIL: 'test@localhost',
   GIT_COMMITTER_NAME: 'Test',
-  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_EMAIL: 'test@localhost',
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_CONFIG_GLOBAL: '/dev/null'
 }

@@ -273,3 +273,26 @@ t.test('route paths held in same-file constants are shown resolved', async (t) =
   const r = analyzeFile({ file: 'r.ts', text, rules: { severity: () => 'error', requiredCategories: 'any' } })
   t.same(r.handlers.map((h) => h.route), ['GET /api/orders/:id', 'GET /health', 'GET paths.other'])
 })
+
+t.test('label-cardinality: a value validated against a schema enum or typed as a literal union is bounded', async (t) => {
+  const text = fixture('labels-bounded.ts')
+  const r = analyze('labels-bounded.ts')
+  t.same(r.findings.filter((f) => f.ruleId === 'label-cardinality').map((f) => `${f.line}:${f.message}`), [
+    `${lineOf(text, "c.inc({ status: (request.params as { status: string }).status })\n})\napp.get('/other")}:label "status" of c.inc() takes its value from request params`,
+    `${lineOf(text, 'c.inc({ state: (request.params')}:label "state" of c.inc() takes its value from request params`,
+    `${lineOf(text, 'c.inc({ sort: request.query.sort })')}:label "sort" of c.inc() takes its value from request query`,
+    `${lineOf(text, "c.inc({ agent: request.headers['user-agent'] as string })")}:label "agent" of c.inc() takes its value from request headers`
+  ], 'enum, const and TypeBox literals on params, querystring, body and headers; route generics, request types, casts, typed variables and enums; not a schema without enum, another part, a plain string type')
+  t.equal(r.findings.length, 4)
+})
+
+t.test('opt-out-justified: a comment on the lines directly above the route registration is a reason', async (t) => {
+  const text = fixture('opt-out-above.ts')
+  const r = analyze('opt-out-above.ts')
+  t.same(hits(r), [
+    `opt-out-justified@${lineOf(text, "'/gap'")}`,
+    `opt-out-justified@${lineOf(text, "'/admin/ping'")}`,
+    `opt-out-justified@${lineOf(text, "'/directive'")}`,
+    `opt-out-justified@${lineOf(text, "'/bare'")}`
+  ], 'one or more comment lines directly above, line or block, in a plugin too; not across a blank line or another statement; a directive is not a reason')
+})

@@ -26,7 +26,7 @@ t.test('observability.yml runs on pull requests to main and develop with what th
   t.equal(wf.permissions['security-events'], 'write')
   t.equal(wf.permissions['pull-requests'], 'write')
   t.equal(step((s) => s.uses?.startsWith('actions/checkout@') === true).with?.['fetch-depth'], 0)
-  t.equal(String(step((s) => s.uses?.startsWith('actions/setup-node@') === true).with?.['node-version']), '20')
+  t.equal(String(step((s) => s.uses?.startsWith('actions/setup-node@') === true).with?.['node-version']), '24')
   t.match(step((s) => s.run?.includes('pnpm@') === true).run, 'npm i -g pnpm@10.34.9')
   const order = ['pnpm install', 'pnpm lint', 'pnpm typecheck', 'pnpm build', 'o11y-gate.js'].map((cmd) => steps.findIndex((s) => s.run?.includes(cmd) === true))
   t.ok(order.every((i, k) => i >= 0 && (k === 0 || i > (order[k - 1] as number))), `install, lint, typecheck, build, gate in order: ${order.join(',')}`)

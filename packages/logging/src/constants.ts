@@ -3,35 +3,10 @@
  * the README (log fields table, redaction section).
  */
 
-/** Field names of a log line. */
-export const LOG_FIELDS = {
-  /** ISO 8601 UTC time of the record, e.g. `2026-11-28T07:48:28.123Z`. */
-  timestamp: 'timestamp',
-  /** Level label in upper case: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`. */
-  level: 'level',
-  /** Name of the logger (`createLogger({ name })`, `getLogger(name)`). */
-  logger: 'logger',
-  /** The log message. */
-  message: 'message',
-  /** A serialized error (pino's error serializer: type, message, stack, cause, own fields). */
-  error: 'err',
-  /** 32 lowercase hex digits of the active span's trace id. */
-  traceId: 'trace_id',
-  /** 16 lowercase hex digits of the active span's id. */
-  spanId: 'span_id',
-  /** W3C trace flags of the active span as 2 hex digits: `01` sampled, `00` not sampled. */
-  traceFlags: 'trace_flags',
-  /** Request line: route template, `__unmatched__` when no route matched. */
-  route: 'route',
-  /** Request line: HTTP method. */
-  method: 'method',
-  /** Request line: HTTP status code of the response (number). */
-  statusCode: 'status_code',
-  /** Request line: time from request start to response end in milliseconds (number). */
-  responseTimeMs: 'response_time_ms',
-  /** Fastify's request id (incoming `x-request-id` when safe, else a generated UUID). */
-  requestId: 'request_id'
-} as const
+import { LOG_FIELDS, LOGGING_DROPPED_LINES_READER, REQUEST_LINE_MESSAGE, TRACING_RESOURCE_HOLDER, UNMATCHED_ROUTE } from '@o11y/semconv'
+
+/** Field names of a log line (shared with the log pipeline and dashboards through @o11y/semconv). */
+export { LOG_FIELDS }
 
 /**
  * Fields written by the logger itself. A caller field or child binding with one of these names is
@@ -43,17 +18,18 @@ export const RECORD_FIELDS: readonly string[] = [
   LOG_FIELDS.logger,
   LOG_FIELDS.traceId,
   LOG_FIELDS.spanId,
-  LOG_FIELDS.traceFlags
+  LOG_FIELDS.traceFlags,
+  LOG_FIELDS.truncated
 ]
 
 /** Prefix given to caller fields that collide with {@link RECORD_FIELDS}. */
 export const RENAMED_FIELD_PREFIX = '_'
 
 /** Message of the one line written per request by the `o11yLogging` plugin. */
-export const REQUEST_COMPLETED_MESSAGE = 'request completed'
+export const REQUEST_COMPLETED_MESSAGE = REQUEST_LINE_MESSAGE
 
 /** `route` value when no route matched (404 handler). Same value as the metrics `route` label. */
-export const UNMATCHED_ROUTE = '__unmatched__'
+export { UNMATCHED_ROUTE }
 
 /** Name of a logger created without `name`. */
 export const DEFAULT_LOGGER_NAME = 'app'
@@ -74,19 +50,26 @@ export const DEFAULT_REQUEST_ID_HEADER = 'x-request-id'
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:/+=@-]{1,128}$/
 
 /**
- * Default redaction rules: each name is redacted wherever it appears, at any depth and in arrays,
- * so `authorization` covers `req.headers.authorization`, `res.headers.authorization`,
- * `headers.authorization` and a bare `authorization` field alike. Matching ignores case
- * (`Authorization`, `cardnumber`). A value is replaced whole (an object or array included).
+ * Default redaction patterns. Each is matched against every field name at any depth (and in
+ * arrays), without regard to letter case; `*` stands for any run of characters and `?` for one
+ * character. So `*token*` covers `token`, `access_token`, `refresh_token`, `x-auth-token`,
+ * `csrfToken`; `*api?key*` and `*apikey*` cover `api_key`, `api-key`, `x-api-key`, `apiKey`;
+ * `*authorization*` covers `proxy-authorization`. A matching value is replaced whole (an object or
+ * array included). Remove one with `redact: { remove: ['*session*'] }`.
  */
 export const DEFAULT_REDACT_PATHS: readonly string[] = [
-  'authorization',
+  '*authorization*',
   'cookie',
   'set-cookie',
-  'x-api-key',
-  'password',
-  'token',
-  'secret',
+  '*token*',
+  '*secret*',
+  '*passw*',
+  '*api?key*',
+  '*apikey*',
+  '*private?key*',
+  '*privatekey*',
+  '*session*',
+  '*credential*',
   'cardNumber',
   'card_number',
   'cvv'
@@ -107,5 +90,69 @@ export const TRUNCATED = '[Truncated]'
 /** Written in place of a reference back to an enclosing object (the same text pino writes). */
 export const CIRCULAR = '[Circular]'
 
+/** Default `maxBufferLength`: characters queued and in flight before lines are dropped (2 Mi, about 2 MB of ASCII). */
+export const DEFAULT_MAX_BUFFER_LENGTH = 2 * 1024 * 1024
+
+/** Smallest `maxBufferLength` accepted: a buffer must hold at least one line of `maxLineBytes`. */
+export const MIN_MAX_BUFFER_LENGTH = 64 * 1024
+
+/** Default `maxLineBytes`: a line (newline included) is at most this many bytes (32 KiB). */
+export const DEFAULT_MAX_LINE_BYTES = 32 * 1024
+
+/** Smallest `maxLineBytes` accepted: room for the record's own fields and a shortened message. */
+export const MIN_MAX_LINE_BYTES = 1024
+
+/** Appended to a string value shortened to fit the line size cap. */
+export const TRUNCATION_MARKER = '...[truncated]'
+
+/** Longest delay between two retries of a write that got EAGAIN. */
+export const MAX_RETRY_DELAY_MS = 1000
+
+/**
+ * `globalThis[Symbol.for(DROPPED_LINES_READER)]` is a function returning the number of lines every
+ * @o11y/logging destination in the process has dropped; other packages read it without importing
+ * this one (e.g. a `o11y_logging_dropped_lines_total` counter collected at scrape time).
+ */
+export const DROPPED_LINES_READER = LOGGING_DROPPED_LINES_READER
+
+/** Where @o11y/tracing publishes its tracer provider's Resource: `globalThis[Symbol.for(TRACING_RESOURCE_HOLDER)]`. */
+export { TRACING_RESOURCE_HOLDER }
+
+/** Generic message of a database error whose text is withheld (`dbErrorDetail: false`). */
+export const DB_ERROR_MESSAGE = 'database error'
+
 /** Plugin name (fastify-plugin metadata). */
 export const PLUGIN_NAME = '@o11y/logging'
+
+/** Defaults of the `otlp` option (OTLP log export). */
+export const OTLP_DEFAULTS = {
+  protocol: 'http/protobuf',
+  /** The OTLP default endpoints (a collector on this host). */
+  httpEndpoint: 'http://localhost:4318',
+  grpcEndpoint: 'http://localhost:4317',
+  httpLogsPath: '/v1/logs',
+  /** Records waiting for export; beyond it a record is dropped and counted (`otlpDropped`). */
+  maxQueueSize: 2048,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 1000,
+  /** One export (request and answer) gives up after this long and its records count as failed. */
+  exportTimeoutMillis: 3000,
+  /** Fastify `onClose` and `flushLogs` wait at most this long for queued records. */
+  shutdownTimeoutMillis: 3000
+} as const
+
+/** Instrumentation scope name of the exported log records. */
+export const OTLP_SCOPE_NAME = '@o11y/logging'
+
+/**
+ * Level label of a line -> OTLP SeverityNumber, per the OpenTelemetry logs data model
+ * (pino trace 10, debug 20, info 30, warn 40, error 50, fatal 60).
+ */
+export const SEVERITY_NUMBERS: Readonly<Record<string, number>> = {
+  TRACE: 1,
+  DEBUG: 5,
+  INFO: 9,
+  WARN: 13,
+  ERROR: 17,
+  FATAL: 21
+}

@@ -1,6 +1,8 @@
 /**
- * Error catalogue of @o11y/logging. Every code is listed in docs/errors.md and the README.
- * Errors are thrown only while options are validated (logger creation, plugin registration).
+ * Catalogue of @o11y/logging: every code is listed in docs/errors.md and the README. Errors are
+ * thrown only while options are validated (logger creation, plugin registration); the codes marked
+ * "Warning" are Node process warnings (type `O11yLoggingWarning`), given while the app runs and
+ * never thrown.
  */
 export const ERROR_CODES = {
   /** The options argument is not an object, or two options cannot be combined. */
@@ -24,7 +26,21 @@ export const ERROR_CODES = {
   /** `logger` (fastifyLoggerOptions) is not a logger. */
   INVALID_LOGGER: 'O11Y_ERR_LOGGING_INVALID_LOGGER',
   /** `requestIdHeader` is not a header name or `false`. */
-  INVALID_REQUEST_ID_HEADER: 'O11Y_ERR_LOGGING_INVALID_REQUEST_ID_HEADER'
+  INVALID_REQUEST_ID_HEADER: 'O11Y_ERR_LOGGING_INVALID_REQUEST_ID_HEADER',
+  /** `maxBufferLength`, `maxLineBytes`, `dbErrorDetail` or `ignoreRoutes` has the wrong type or is out of range. */
+  INVALID_OPTION_VALUE: 'O11Y_ERR_LOGGING_INVALID_OPTION_VALUE',
+  /** Warning, once per logger: the destination's buffer is full; lines are dropped and counted. */
+  DROPPED: 'O11Y_ERR_LOGGING_DROPPED',
+  /** Warning, once per logger: a write failed (EPIPE, ECONNRESET, ...); the logger stops writing. */
+  WRITE_FAILED: 'O11Y_ERR_LOGGING_WRITE_FAILED',
+  /** `otlp` option or an OTEL_EXPORTER_OTLP_* variable has a bad value (endpoint, protocol, limits). */
+  INVALID_OTLP: 'O11Y_ERR_LOGGING_INVALID_OTLP',
+  /** Warning, once per logger: an OTLP log export failed or timed out; its records are lost and counted. */
+  OTLP_EXPORT_FAILED: 'O11Y_ERR_LOGGING_OTLP_EXPORT_FAILED',
+  /** Warning, once per logger: the OTLP export queue is full; records are dropped and counted. */
+  OTLP_DROPPED: 'O11Y_ERR_LOGGING_OTLP_DROPPED',
+  /** Warning, once per registration: the `ignoreRoutes` function threw; the route is logged. */
+  IGNORE_ROUTES_FAILED: 'O11Y_ERR_LOGGING_IGNORE_ROUTES_FAILED'
 } as const
 
 export type LoggingErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
@@ -38,6 +54,14 @@ export class LoggingError extends Error {
     this.name = 'LoggingError'
     this.code = code
   }
+}
+
+/**
+ * A Node process warning (printed on stderr by default, observable with `process.on('warning')`).
+ * Telemetry problems at run time are reported this way, never raised.
+ */
+export function emitLoggingWarning (code: LoggingErrorCode, message: string): void {
+  process.emitWarning(`@o11y/logging: ${message}`, { type: 'O11yLoggingWarning', code })
 }
 
 /** Renders a received value for an error message without dumping whole objects. */

@@ -3,41 +3,15 @@ import type { IncomingMessage } from 'node:http'
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
 import { LOG_FIELDS, REQUEST_ID_PATTERN } from './constants'
-import { buildLogger } from './logger'
+import { buildLogger, requestLogger } from './logger'
 import { validateLoggerOptions, validateLogger, validateRequestIdHeader } from './options'
-import type { LoggerOptions } from './options'
+import type { FastifyLoggerOptions, FastifyLoggingServerOptions } from './types'
 import { ERROR_CODES, LoggingError } from './errors'
 
 /** Marks a logger whose request children already carry `request_id` (set by fastifyLoggerOptions). */
 export const kRequestIdBound = Symbol.for('o11y.logging.requestIdBound')
 
-export interface FastifyLoggerOptions extends LoggerOptions {
-  /** Use this logger instead of creating one (then no other logger option may be given). */
-  logger?: Logger
-  /**
-   * Header whose value becomes the request id when it is 1-128 characters of `[A-Za-z0-9._:/+=@-]`;
-   * any other value (or none) gets a random UUID. `false`: always a random UUID. Default `x-request-id`.
-   */
-  requestIdHeader?: string | false
-}
-
 type LogControllerClass = NonNullable<FastifyServerOptions['logController']>
-
-/** Server options to spread into `Fastify({ ... })`. */
-export interface FastifyLoggingServerOptions {
-  /**
-   * A pino logger, typed as Fastify's base logger so that the app keeps the default
-   * `FastifyInstance` type (functions typed `(app: FastifyInstance)` accept it).
-   */
-  loggerInstance: FastifyBaseLogger
-  /** Fastify >= 5.12: request logging off, request id logged as `request_id`. */
-  logController?: LogControllerClass
-  /** Older Fastify 5 releases: the same settings as top-level options. */
-  disableRequestLogging?: true
-  requestIdLogLabel?: string
-  requestIdHeader: false
-  genReqId: (req: IncomingMessage) => string
-}
 
 function loadLogController (): (new (options: { disableRequestLogging: boolean, requestIdLogLabel: string }) => LogControllerClass) | undefined {
   // The peer dependency is loaded only here, when a Fastify app is being configured. Fastify
@@ -48,8 +22,27 @@ function loadLogController (): (new (options: { disableRequestLogging: boolean, 
 }
 
 /**
+ * Fastify's `childLoggerFactory`: the logger of each request, `request_id` bound. A pino child per
+ * request was a visible share of a request's cost; requestLogger makes the same logger (same
+ * bindings text, same prototype chain) without it. Route options (`logLevel`, `logSerializers`),
+ * a request id label other than `request_id` or a logger this package cannot read get pino's child.
+ */
+function o11yChildLoggerFactory (logger: FastifyBaseLogger, bindings: Record<string, unknown>, options: object): FastifyBaseLogger {
+  if (isEmpty(options)) {
+    const child = requestLogger(logger, bindings[LOG_FIELDS.requestId])
+    if (child !== null) return child as unknown as FastifyBaseLogger
+  }
+  return logger.child(bindings, options)
+}
+
+function isEmpty (options: object): boolean {
+  for (const _key in options) return false
+  return true
+}
+
+/**
  * Fastify server options that make Fastify log through an @o11y/logging logger:
- * `{ loggerInstance, logController | disableRequestLogging, requestIdHeader: false, genReqId }`.
+ * `{ loggerInstance, logController | disableRequestLogging, requestIdHeader: false, genReqId, childLoggerFactory }`.
  * Fastify's own two request lines are turned off; register `o11yLogging` for the one line per
  * request. Every line written through `request.log` carries `request_id`.
  */
@@ -80,8 +73,8 @@ export function fastifyLoggerOptions (options: FastifyLoggerOptions = {}): Fasti
   const settings = { disableRequestLogging: true, requestIdLogLabel: LOG_FIELDS.requestId } as const
   const LogController = loadLogController()
   if (LogController !== undefined) {
-    return { loggerInstance, logController: new LogController(settings), requestIdHeader: false, genReqId }
+    return { loggerInstance, logController: new LogController(settings), requestIdHeader: false, genReqId, childLoggerFactory: o11yChildLoggerFactory }
   }
   /* c8 ignore next 2 - Fastify releases before 5.12 */
-  return { loggerInstance, ...settings, requestIdHeader: false, genReqId }
+  return { loggerInstance, ...settings, requestIdHeader: false, genReqId, childLoggerFactory: o11yChildLoggerFactory }
 }

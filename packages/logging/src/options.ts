@@ -1,78 +1,55 @@
-import type { DestinationStream, Logger } from 'pino'
+import type { Logger } from 'pino'
 import {
   DEFAULT_CENSOR,
+  DEFAULT_CLIENT_ERROR_LEVEL,
   DEFAULT_LEVEL,
   DEFAULT_LOGGER_NAME,
+  DEFAULT_MAX_BUFFER_LENGTH,
+  DEFAULT_MAX_LINE_BYTES,
   DEFAULT_REDACT_PATHS,
   DEFAULT_REQUEST_ID_HEADER,
   LEVELS,
   LOG_FIELDS,
+  MIN_MAX_BUFFER_LENGTH,
+  MIN_MAX_LINE_BYTES,
   RECORD_FIELDS
 } from './constants'
 import { ERROR_CODES, LoggingError, describe } from './errors'
 import { parsePath } from './redact'
+import { assertKnownOptions, isPlainObject } from './validate'
 
-export type Level = typeof LEVELS[number]
+export { assertKnownOptions, isPlainObject }
+import { resolveOtlpOptions } from './otlp'
+import type { ResolvedOtlpOptions } from './otlp'
+import type { Destination, Level, LineLevel } from './types'
 
-/** Where lines go: a stream (anything with `write(string)`), a file descriptor, or a file path. */
-export type Destination = DestinationStream | NodeJS.WritableStream | number | string
-
-export interface RedactOptions {
-  /** Paths to redact, matched at any depth (see README). Added to the defaults unless `replaceDefaults`. */
-  paths?: string[]
-  /** Written in place of a redacted value. Default `[REDACTED]`. */
-  censor?: string
-  /** `true`: use only `paths`, dropping the default paths. Default `false`. */
-  replaceDefaults?: boolean
-}
-
-export interface LoggerOptions {
-  /** The `logger` field of every line. Default `app`. */
-  name?: string
-  /** Minimum level written. Default `info`. */
-  level?: Level
-  /** Where lines go. Default: standard output (file descriptor 1). */
-  destination?: Destination
-  /** Synchronous writes for a file descriptor or path destination. Default `false` (pino's default). */
-  sync?: boolean
-  /** Extra paths to redact (array), or the full redaction settings (object). */
-  redact?: string[] | RedactOptions
-  /** Fields written on every line (serialized once, at creation). */
-  base?: Record<string, unknown>
-  /** pino serializers by field name, merged over the defaults (`req`, `res`, `err`). */
-  serializers?: Record<string, (value: any) => unknown>
-}
+/*
+ * Defaults (constants.ts): name `app`, level `info`, destination stdout (fd 1), asynchronous
+ * batched writes, maxBufferLength 2 Mi characters (drop-newest beyond), maxLineBytes 32 KiB,
+ * database error text withheld, the DEFAULT_REDACT_PATHS patterns, censor `[REDACTED]`.
+ */
 
 export interface ResolvedLoggerOptions {
   name: string
   level: Level
   destination: Destination | undefined
   sync: boolean
+  maxBufferLength: number
+  maxLineBytes: number
+  dbErrorDetail: boolean
   redactPaths: string[]
   censor: string
   base: Record<string, unknown>
   serializers: Record<string, (value: any) => unknown>
+  /** null: no OTLP export. */
+  otlp: ResolvedOtlpOptions | null
 }
 
-const LOGGER_OPTION_NAMES = ['name', 'level', 'destination', 'sync', 'redact', 'base', 'serializers']
-
-export function isPlainObject (value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
+const LOGGER_OPTION_NAMES = ['name', 'level', 'destination', 'sync', 'maxBufferLength', 'maxLineBytes', 'dbErrorDetail', 'redact', 'base', 'serializers', 'otlp']
 
 export function assertOptionsObject (options: unknown, what: string): asserts options is Record<string, unknown> {
   if (!isPlainObject(options)) {
     throw new LoggingError(ERROR_CODES.INVALID_OPTIONS, `${what} options must be an object (got ${describe(options)})`)
-  }
-}
-
-export function assertKnownOptions (options: Record<string, unknown>, known: readonly string[], what: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new LoggingError(ERROR_CODES.UNKNOWN_OPTION, `unknown ${what} option "${key}" (known options: ${known.join(', ')})`)
-    }
   }
 }
 
@@ -102,19 +79,32 @@ function validateDestination (destination: unknown): Destination | undefined {
     `option "destination" must be a writable stream, a file descriptor (integer >= 0) or a file path (got ${describe(destination)})`)
 }
 
+function validateLimit (value: unknown, option: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new LoggingError(ERROR_CODES.INVALID_OPTION_VALUE, `option "${option}" must be an integer >= ${min} (got ${describe(value)})`)
+  }
+  return value
+}
+
 function validateRedact (redact: unknown): { paths: string[], censor: string } {
   let extra: unknown = []
   let censor: unknown = DEFAULT_CENSOR
   let replaceDefaults: unknown = false
+  let remove: unknown = []
   if (Array.isArray(redact)) {
     extra = redact
   } else if (isPlainObject(redact)) {
-    assertKnownOptions(redact, ['paths', 'censor', 'replaceDefaults'], 'redact')
+    assertKnownOptions(redact, ['paths', 'remove', 'censor', 'replaceDefaults'], 'redact')
     extra = redact.paths ?? []
+    remove = redact.remove ?? []
     censor = redact.censor ?? DEFAULT_CENSOR
     replaceDefaults = redact.replaceDefaults ?? false
   } else if (redact !== undefined) {
-    throw new LoggingError(ERROR_CODES.INVALID_REDACT, `option "redact" must be an array of paths or an object { paths, censor, replaceDefaults } (got ${describe(redact)})`)
+    throw new LoggingError(ERROR_CODES.INVALID_REDACT, `option "redact" must be an array of paths or an object { paths, remove, censor, replaceDefaults } (got ${describe(redact)})`)
+  }
+  if (!Array.isArray(remove) || remove.some((entry) => !DEFAULT_REDACT_PATHS.includes(entry as string))) {
+    throw new LoggingError(ERROR_CODES.INVALID_REDACT, `option "redact.remove" must be an array of default patterns (${DEFAULT_REDACT_PATHS.join(', ')}) (got ${describe(remove)})`)
   }
   if (!Array.isArray(extra)) {
     throw new LoggingError(ERROR_CODES.INVALID_REDACT, `option "redact.paths" must be an array of strings (got ${describe(extra)})`)
@@ -126,7 +116,8 @@ function validateRedact (redact: unknown): { paths: string[], censor: string } {
     throw new LoggingError(ERROR_CODES.INVALID_REDACT, `option "redact.replaceDefaults" must be a boolean (got ${describe(replaceDefaults)})`)
   }
   for (const path of extra) parsePath(path)
-  const paths = replaceDefaults ? [...extra as string[]] : [...DEFAULT_REDACT_PATHS, ...extra as string[]]
+  const defaults = replaceDefaults ? [] : DEFAULT_REDACT_PATHS.filter((path) => !(remove as string[]).includes(path))
+  const paths = [...defaults, ...extra as string[]]
   return { paths, censor }
 }
 
@@ -164,15 +155,23 @@ export function validateLoggerOptions (options: unknown, extraOptionNames: reado
     throw new LoggingError(ERROR_CODES.INVALID_DESTINATION, `option "sync" must be a boolean (got ${describe(sync)})`)
   }
   const { paths, censor } = validateRedact(options.redact)
+  const dbErrorDetail = options.dbErrorDetail ?? false
+  if (typeof dbErrorDetail !== 'boolean') {
+    throw new LoggingError(ERROR_CODES.INVALID_OPTION_VALUE, `option "dbErrorDetail" must be a boolean (got ${describe(dbErrorDetail)})`)
+  }
   return {
     name: options.name === undefined ? DEFAULT_LOGGER_NAME : validateName(options.name, 'name'),
     level: options.level === undefined ? DEFAULT_LEVEL : validateLevel(options.level, 'level'),
     destination: validateDestination(options.destination),
     sync,
+    maxBufferLength: validateLimit(options.maxBufferLength, 'maxBufferLength', DEFAULT_MAX_BUFFER_LENGTH, MIN_MAX_BUFFER_LENGTH),
+    maxLineBytes: validateLimit(options.maxLineBytes, 'maxLineBytes', DEFAULT_MAX_LINE_BYTES, MIN_MAX_LINE_BYTES),
+    dbErrorDetail,
     redactPaths: paths,
     censor,
     base: validateBase(options.base),
-    serializers: validateSerializers(options.serializers)
+    serializers: validateSerializers(options.serializers),
+    otlp: resolveOtlpOptions(options.otlp)
   }
 }
 
@@ -191,4 +190,31 @@ export function validateRequestIdHeader (header: unknown): string | false {
     throw new LoggingError(ERROR_CODES.INVALID_REQUEST_ID_HEADER, `option "requestIdHeader" must be a header name or false (got ${describe(header)})`)
   }
   return header.toLowerCase()
+}
+
+const PLUGIN_OPTION_NAMES = ['clientErrorLevel', 'ignoreRoutes']
+
+export interface ResolvedPluginOptions {
+  clientErrorLevel: LineLevel
+  /** Route templates to leave out, or the user's predicate (guarded by the plugin). */
+  ignoreRoutes: ReadonlySet<string> | ((url: string, method: string) => boolean)
+}
+
+/** `app.register(o11yLogging, options)`: defaults `clientErrorLevel: 'info'`, `ignoreRoutes: []`. */
+export function resolvePluginOptions (options: unknown): ResolvedPluginOptions {
+  assertOptionsObject(options, 'o11yLogging')
+  assertKnownOptions(options, PLUGIN_OPTION_NAMES, 'o11yLogging')
+  const clientErrorLevel = options.clientErrorLevel === undefined
+    ? DEFAULT_CLIENT_ERROR_LEVEL
+    : validateLevel(options.clientErrorLevel, 'clientErrorLevel', LEVELS.filter((level) => level !== 'silent')) as LineLevel
+  const ignore = options.ignoreRoutes ?? []
+  let ignoreRoutes: ResolvedPluginOptions['ignoreRoutes']
+  if (typeof ignore === 'function') {
+    ignoreRoutes = ignore as (url: string, method: string) => boolean
+  } else if (Array.isArray(ignore) && ignore.every((route) => typeof route === 'string')) {
+    ignoreRoutes = new Set(ignore as string[])
+  } else {
+    throw new LoggingError(ERROR_CODES.INVALID_OPTION_VALUE, `option "ignoreRoutes" must be an array of route templates or a function (url, method) => boolean (got ${describe(ignore)})`)
+  }
+  return { clientErrorLevel, ignoreRoutes }
 }

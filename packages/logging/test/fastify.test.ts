@@ -1,8 +1,9 @@
 import t from 'tap'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { context, trace } from '@opentelemetry/api'
 import type { Span } from '@opentelemetry/api'
+import type { Logger } from 'pino'
 import { createLogger, fastifyLoggerOptions, LOG_FIELDS, o11yLogging } from '../src/index'
 import type { FastifyLoggerOptions } from '../src/index'
 import { capture, hasRawControl, isCanonicalJson, readerLines, useTracing } from './helpers'
@@ -29,7 +30,7 @@ t.test('fastifyLoggerOptions returns server options without deprecated Fastify o
   process.on('warning', onWarning)
   t.teardown(() => { process.off('warning', onWarning) })
   const options = fastifyLoggerOptions({ destination: capture() })
-  t.same(Object.keys(options).sort(), ['genReqId', 'logController', 'loggerInstance', 'requestIdHeader'])
+  t.same(Object.keys(options).sort(), ['childLoggerFactory', 'genReqId', 'logController', 'loggerInstance', 'requestIdHeader'])
   t.ok(options.logController instanceof LogController)
   t.equal(options.logController!.requestIdLogLabel, LOG_FIELDS.requestId)
   t.equal(options.logController!.disableRequestLogging, true)
@@ -152,6 +153,42 @@ t.test('config.logging false opts a route out', async (t) => {
   t.same(out.lines().map((l) => l.route), ['/api'])
 })
 
+t.test('ignoreRoutes: templates or a predicate, decided once per route when it is added', async (t) => {
+  const out = capture()
+  const app = Fastify({ ...fastifyLoggerOptions({ destination: out }) })
+  t.teardown(() => app.close())
+  await app.register(o11yLogging, { ignoreRoutes: ['/health', '/items/:id'] })
+  app.get('/health', async () => 'ok')
+  app.get('/items/:id', async () => 'item')
+  app.get('/orders', async () => 'orders')
+  for (const url of ['/health', '/items/1', '/items/2', '/orders']) await app.inject({ url })
+  t.same(out.lines().map((l) => l.route), ['/orders'])
+
+  const calls: string[] = []
+  const out2 = capture()
+  const app2 = Fastify({ ...fastifyLoggerOptions({ destination: out2 }) })
+  t.teardown(() => app2.close())
+  await app2.register(o11yLogging, { ignoreRoutes: (url, method) => { calls.push(`${method} ${url}`); return method === 'POST' } })
+  app2.route({ method: ['GET', 'POST'], url: '/things', handler: async () => 'ok' })
+  for (let i = 0; i < 3; i++) {
+    await app2.inject({ url: '/things' })
+    await app2.inject({ method: 'POST', url: '/things' })
+  }
+  t.same(out2.lines().map((l) => `${l.method} ${l.route}`), ['GET /things', 'GET /things', 'GET /things'])
+  t.same(calls.sort(), ['GET /things', 'HEAD /things', 'POST /things'], 'the predicate ran once per route and method, not per request')
+})
+
+t.test('routes added before the plugin: config.logging false still honoured, the route still logged', async (t) => {
+  const out = capture()
+  const app = Fastify({ ...fastifyLoggerOptions({ destination: out }) })
+  t.teardown(() => app.close())
+  app.get('/early', async () => 'ok')
+  app.get('/early-quiet', { config: { logging: false } }, async () => 'ok')
+  await app.register(o11yLogging)
+  for (const url of ['/early', '/early-quiet', '/early', '/nowhere']) await app.inject({ url })
+  t.same(out.lines().map((l) => `${l.route} ${l.status_code}`), ['/early 200', '/early 200', '__unmatched__ 404'])
+})
+
 t.test('the request line carries the trace ids of the request span, as do handler lines', async (t) => {
   const tracer = useTracing(t)
   const { app, out } = await buildApp(t)
@@ -189,6 +226,149 @@ t.test('the request line carries the trace ids of the request span, as do handle
     t.same(Object.keys(completed!).sort(), [...REQUEST_LINE_KEYS, 'span_id', 'trace_flags', 'trace_id'].sort())
   }
   t.not(lines[0]!.trace_id, lines[2]!.trace_id, 'each request its own trace')
+})
+
+t.test('request loggers are made without a pino child per request and write what a pino child writes', async (t) => {
+  const tracer = useTracing(t)
+  // The same app twice: with the childLoggerFactory of fastifyLoggerOptions, and with Fastify's
+  // default factory (a pino child per request). Only the clock and the span ids may differ.
+  const variants = ['o11y factory', 'pino child'] as const
+  const written: Record<string, string[]> = {}
+  const childCalls: Record<string, number> = {}
+  const bodies: Record<string, unknown[]> = {}
+  for (const variant of variants) {
+    const out = capture()
+    // Ids a header cannot carry (quote, line separator, a number, an object) come from genReqId.
+    const ids: unknown[] = ['req-1', 'a"b\u2028c', 7, { odd: true }, 'req-5', 'req-6']
+    const app = Fastify({
+      ...fastifyLoggerOptions({ name: 'shop', destination: out, serializers: { user: (user: { id: string }) => ({ id: user.id }) } }),
+      genReqId: () => ids.shift() as string,
+      ...(variant === 'pino child' ? { childLoggerFactory: (logger: FastifyBaseLogger, bindings: object, options: object) => logger.child(bindings, options) } : {})
+    })
+    t.teardown(() => app.close())
+    await app.register(o11yLogging)
+    const parent = app.log as unknown as Record<string, unknown>
+    const pinoChild = parent.child as (...args: unknown[]) => unknown
+    childCalls[variant] = 0
+    parent.child = function countedChild (this: unknown, ...args: unknown[]) {
+      childCalls[variant]!++
+      return pinoChild.apply(this, args)
+    }
+    app.addHook('onRequest', function startRequestSpan (_request, _reply, done) {
+      context.with(trace.setSpan(context.active(), tracer.startSpan('request')), done)
+    })
+    app.addHook('onResponse', function endRequestSpan (_request, _reply, done) {
+      trace.getActiveSpan()?.end()
+      done()
+    })
+    app.get('/orders/:id', async (request) => {
+      const log = request.log as unknown as Logger
+      request.log.info({ order: 1, user: { id: 'u1', secret: 'x' } }, 'in handler')
+      request.log.child({ step: 'validate' }).warn('child line')
+      request.log.child({ logger: 'payments' }).info('named child')
+      request.log.debug('not written: info level')
+      const bindings = log.bindings()
+      request.log.level = 'debug'
+      request.log.debug('debug after a level change on the request logger')
+      log.setBindings({ extra: true })
+      request.log.info('after setBindings')
+      return { bindings, enabled: log.isLevelEnabled('debug') }
+    })
+    app.get('/quiet', { logLevel: 'warn' }, async (request) => {
+      request.log.info('not written: route level warn')
+      request.log.warn('route level')
+      return 'ok'
+    })
+    bodies[variant] = []
+    for (const url of ['/orders/1', '/orders/2', '/orders/3', '/orders/4', '/quiet', '/nowhere']) {
+      const response = await app.inject({ url })
+      bodies[variant]!.push(response.statusCode === 200 && url.startsWith('/orders') ? response.json() : response.statusCode)
+    }
+    app.log.info('app line after the requests')
+    written[variant] = out.text().split('\n').map((line) => line
+      .replace(/"timestamp":"[^"]*"/, '"timestamp":"T"')
+      .replace(/"response_time_ms":[0-9.e-]+/, '"response_time_ms":0')
+      .replace(/"trace_id":"[0-9a-f]{32}","span_id":"[0-9a-f]{16}"/, '"trace_id":"X","span_id":"Y"'))
+  }
+  const [ours, pinos] = [written['o11y factory']!, written['pino child']!]
+  t.equal(ours.length, 4 * 6 + 1 + 1 + 1 + 1, 'six lines per handler request, one for /quiet (its request line is below its level), one for 404, the app line, the end')
+  t.same(ours, pinos, 'byte for byte, order of fields included')
+  t.same(bodies['o11y factory'], bodies['pino child'], 'bindings() and isLevelEnabled() as on a pino child')
+  t.match(bodies['o11y factory']![0], { bindings: { request_id: 'req-1' }, enabled: true })
+  t.same(childCalls, { 'o11y factory': 4 * 2 + 1 + 1, 'pino child': 6 + 4 * 2 }, 'no child per request, except for an id that is not text or a number and a route with its own log level')
+
+  const lines = ours.slice(0, -1).map((line) => JSON.parse(line) as Record<string, unknown>)
+  const first = lines.slice(0, 6)
+  t.same(first.map((line) => line.request_id), Array(6).fill('req-1'), 'every line of the request carries its id')
+  t.same(first.map((line) => line.trace_id), Array(6).fill('X'), 'and the trace ids of its span')
+  t.match(first[0], { message: 'in handler', order: 1, user: { id: 'u1' }, logger: 'shop' })
+  t.notOk('secret' in (first[0]!.user as object), 'serializers apply')
+  t.match(first[1], { step: 'validate', level: 'WARN' })
+  t.match(first[2], { logger: 'payments', request_id: 'req-1' })
+  t.match(first[3], { level: 'DEBUG' })
+  t.match(first[4], { extra: true })
+  t.match(first[5], { message: 'request completed', request_id: 'req-1' })
+  t.notOk(/[\u2028\u2029]/.test(ours.join('\n')), 'a line separator in an id is escaped')
+  t.same(lines.slice(6, 12).map((line) => line.request_id), Array(6).fill('a"b\u2028c'))
+  t.same(lines.slice(12, 18).map((line) => line.request_id), Array(6).fill(7))
+  t.same(lines.slice(18, 24).map((line) => line.request_id), Array(6).fill({ odd: true }))
+  t.same([lines[24]!.request_id, lines[24]!.message], ['req-5', 'route level'])
+  t.same([lines[25]!.request_id, lines[25]!.status_code, lines[26]!.request_id], ['req-6', 404, undefined])
+})
+
+t.test('a redaction rule or a serializer for request_id still applies to the request logger', async (t) => {
+  for (const options of [{ redact: ['Request_ID'] }, { serializers: { request_id: (id: string) => `id:${id}` } }]) {
+    const { app, out } = await buildApp(t, options)
+    app.get('/x', async (request) => {
+      request.log.info('handler')
+      return 'ok'
+    })
+    await app.inject({ url: '/x', headers: { 'x-request-id': 'req-9' } })
+    const expected = 'redact' in options ? '[REDACTED]' : 'id:req-9'
+    t.same(out.lines().map((line) => line.request_id), [expected, expected], `${Object.keys(options)[0]!}: the handler line and the request line`)
+  }
+})
+
+t.test('the request line written from per-route text equals the one a log call writes', async (t) => {
+  const tracer = useTracing(t)
+  // A serializer or a redaction rule for one of the line's fields sends the line through an
+  // ordinary log call (that field is not fixed text any more); everything else must read the same.
+  const variants: Array<[string, FastifyLoggerOptions]> = [
+    ['per-route text', {}],
+    ['log call (identity serializer on route)', { serializers: { route: (value: unknown) => value } }]
+  ]
+  const written: string[][] = []
+  for (const [, options] of variants) {
+    const { app, out } = await buildApp(t, options)
+    app.addHook('onRequest', function startRequestSpan (_request, _reply, done) {
+      context.with(trace.setSpan(context.active(), tracer.startSpan('request')), done)
+    })
+    app.get('/api/items/:id', async () => 'ok')
+    app.get('/line\u2028sep', async () => 'ok')
+    app.get('/gone', async (_request, reply) => reply.code(410).send())
+    app.get('/down', async (_request, reply) => reply.code(503).send())
+    for (const url of ['/api/items/1', '/line\u2028sep', '/gone', '/down', '/nowhere']) await app.inject({ url, headers: { 'x-request-id': 'same-id' } })
+    await app.inject({ method: 'HEAD', url: '/api/items/2', headers: { 'x-request-id': 'same-id' } })
+    t.notOk(/[\u2028\u2029]/.test(out.text()), 'line separators escaped')
+    // Only the clock and the ids of the span differ between two runs.
+    written.push(out.text().split('\n').map((line) => line
+      .replace(/"timestamp":"[^"]*"/, '"timestamp":"T"')
+      .replace(/"response_time_ms":[0-9.e-]+/, '"response_time_ms":0')
+      .replace(/"trace_id":"[0-9a-f]{32}","span_id":"[0-9a-f]{16}"/, '"trace_id":"X","span_id":"Y"')))
+  }
+  t.equal(written[0]!.length, 7, 'six lines and the end')
+  t.same(written[1], written[0], 'byte for byte, order of fields included')
+  t.match(JSON.parse(written[0]![1]!), { route: '/line\u2028sep', status_code: 200, trace_id: 'X', trace_flags: '01', request_id: 'same-id' })
+  t.match(JSON.parse(written[0]![3]!), { level: 'ERROR', status_code: 503 })
+  t.match(JSON.parse(written[0]![4]!), { route: '__unmatched__', status_code: 404 })
+  t.match(JSON.parse(written[0]![5]!), { method: 'HEAD', route: '/api/items/:id' })
+})
+
+t.test('a redaction rule naming a request line field still applies to the request line', async (t) => {
+  const { app, out } = await buildApp(t, { redact: ['status_code', 'ROUTE'] })
+  app.get('/api/items/:id', async () => 'ok')
+  await app.inject({ url: '/api/items/1' })
+  t.match(requestLines(out)[0], { route: '[REDACTED]', status_code: '[REDACTED]', method: 'GET' })
 })
 
 t.test('log injection through a request: one valid JSON line per record, no forged keys', async (t) => {

@@ -1,7 +1,7 @@
 import { context, trace } from '@opentelemetry/api'
 import type { Tracer } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
+import { TracerProvider } from '@opentelemetry/sdk-trace'
 
 /** A destination that keeps what pino writes, exactly as written. */
 export interface Capture {
@@ -35,7 +35,7 @@ interface TeardownTest { teardown: (fn: () => void | Promise<void>) => void }
 export function useTracing (t: TeardownTest): Tracer {
   const contextManager = new AsyncLocalStorageContextManager().enable()
   context.setGlobalContextManager(contextManager)
-  const provider = new BasicTracerProvider()
+  const provider = new TracerProvider()
   trace.setGlobalTracerProvider(provider)
   t.teardown(async () => {
     trace.disable()
@@ -81,3 +81,11 @@ export function isCanonicalJson (raw: string): boolean {
     (char) => '\\u' + char.charCodeAt(0).toString(16).padStart(4, '0'))
   return rewritten === raw
 }
+
+/** Every secret name the README promises to redact by default (header and field spellings). */
+export const SECRET_NAMES = [
+  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-auth-token',
+  'token', 'access_token', 'refresh_token', 'id_token', 'csrfToken', 'secret', 'client_secret', 'clientSecret',
+  'password', 'passwd', 'new_password', 'api_key', 'apiKey', 'api-key', 'apikey', 'private_key', 'privateKey',
+  'session', 'sessionId', 'session_id', 'x-session-token', 'credentials', 'cardNumber', 'card_number', 'cvv'
+]

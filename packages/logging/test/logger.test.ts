@@ -45,7 +45,8 @@ t.test('the field names are the documented LOG_FIELDS values', async (t) => {
     method: 'method',
     statusCode: 'status_code',
     responseTimeMs: 'response_time_ms',
-    requestId: 'request_id'
+    requestId: 'request_id',
+    truncated: 'truncated'
   })
 })
 
@@ -309,4 +310,27 @@ t.test('Unicode line and paragraph separators and NEL are escaped: a record is o
   const line = out.lines()[0]!
   t.equal(line.field, evil)
   t.equal(line.message, evil)
+})
+
+t.test('the timestamp is the text toISOString() writes, for every millisecond, second and year', async (t) => {
+  const out = capture()
+  const log = createLogger({ destination: out })
+  const realNow = Date.now
+  t.teardown(() => { Date.now = realNow })
+  const base = Date.UTC(2026, 10, 30, 23, 59, 58, 997)
+  const times = [
+    ...Array.from({ length: 2010 }, (_, i) => base + i), // across two second and a day, month boundary
+    base + 5, base + 3, base, // back in time
+    0, 999, 1000, -1, -1000, -1001, -62198755200000, // the epoch, before it, year 0
+    253402300799999, 253402300800000, 8.64e15 // the last millisecond of 9999, year 10000, the largest date
+  ]
+  for (const time of times) {
+    Date.now = () => time
+    log.info('tick')
+  }
+  Date.now = realNow
+  const written = out.lines().map((line) => line.timestamp as string)
+  const expected = times.map((time) => new Date(time).toISOString())
+  t.equal(written.length, times.length)
+  t.same(written.filter((text, i) => text !== expected[i]), [], 'no line differs from toISOString()')
 })

@@ -2,7 +2,8 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Fastify from 'fastify'
-import { createLogger, ERROR_CODES, fastifyLoggerOptions, getLogger, LoggingError, o11yLogging } from '../src/index'
+import { createServer } from 'node:net'
+import { createLogger, ERROR_CODES, fastifyLoggerOptions, flushLogs, getLogger, loggingStats, LoggingError, o11yLogging } from '../src/index'
 import { capture } from './helpers'
 
 const seen = new Set<string>()
@@ -68,6 +69,58 @@ t.test('INVALID_DESTINATION', async (t) => {
     assertCode(t, () => createLogger({ destination: destination as never }), ERROR_CODES.INVALID_DESTINATION, 'destination')
   }
   assertCode(t, bad({ sync: 'yes' }), ERROR_CODES.INVALID_DESTINATION, 'sync')
+  assertCode(t, () => createLogger({ destination: '/nonexistent-dir/o11y/app.log' }), ERROR_CODES.INVALID_DESTINATION, 'destination')
+})
+
+t.test('INVALID_OPTION_VALUE', async (t) => {
+  for (const maxBufferLength of [0, 1000, -1, 1.5, '4MB', Infinity]) assertCode(t, bad({ maxBufferLength }), ERROR_CODES.INVALID_OPTION_VALUE, 'maxBufferLength')
+  for (const maxLineBytes of [0, 1023, NaN, '32k']) assertCode(t, bad({ maxLineBytes }), ERROR_CODES.INVALID_OPTION_VALUE, 'maxLineBytes')
+  assertCode(t, bad({ dbErrorDetail: 'yes' }), ERROR_CODES.INVALID_OPTION_VALUE, 'dbErrorDetail')
+  for (const ignoreRoutes of ['/health', [1], {}]) {
+    const app = Fastify()
+    t.teardown(() => app.close())
+    await t.rejects(async () => { await app.register(o11yLogging, { ignoreRoutes } as never) }, { code: ERROR_CODES.INVALID_OPTION_VALUE, message: /"ignoreRoutes"/ })
+  }
+})
+
+/** Resolves with the first process warning of type O11yLoggingWarning. */
+function nextWarning (): Promise<Error & { code?: string }> {
+  return new Promise((resolve) => {
+    const listener = (warning: Error & { code?: string }): void => {
+      if (warning.name !== 'O11yLoggingWarning') return
+      process.off('warning', listener)
+      resolve(warning)
+    }
+    process.on('warning', listener)
+  })
+}
+
+t.test('warnings: DROPPED, WRITE_FAILED (a real full device), IGNORE_ROUTES_FAILED', async (t) => {
+  const dropped = nextWarning()
+  const log = createLogger({ destination: '/dev/null', maxBufferLength: 64 * 1024 })
+  for (let i = 0; i < 200; i++) log.info({ pad: 'x'.repeat(1000) }, 'flood')
+  const drop = await dropped
+  t.equal(drop.code, ERROR_CODES.DROPPED)
+  t.match(drop.message, /^@o11y\/logging: logger "app": the log destination is not keeping up/)
+  seen.add(ERROR_CODES.DROPPED)
+
+  const failed = nextWarning()
+  createLogger({ destination: '/dev/full' }).info('no space left')
+  const fail = await failed
+  t.equal(fail.code, ERROR_CODES.WRITE_FAILED)
+  t.match(fail.message, /writing log lines failed \(ENOSPC\)/)
+  seen.add(ERROR_CODES.WRITE_FAILED)
+
+  const ignoreFailed = nextWarning()
+  const app = Fastify({ ...fastifyLoggerOptions({ destination: capture() }) })
+  t.teardown(() => app.close())
+  await app.register(o11yLogging, { ignoreRoutes: () => { throw new Error('bad predicate') } })
+  app.get('/', async () => 'ok')
+  await app.ready()
+  const ignore = await ignoreFailed
+  t.equal(ignore.code, ERROR_CODES.IGNORE_ROUTES_FAILED)
+  t.match(ignore.message, /ignoreRoutes threw for GET \/ \(bad predicate\); the route is logged/)
+  seen.add(ERROR_CODES.IGNORE_ROUTES_FAILED)
 })
 
 t.test('INVALID_REDACT', async (t) => {
@@ -75,13 +128,15 @@ t.test('INVALID_REDACT', async (t) => {
   assertCode(t, bad({ redact: { paths: 'password' } }), ERROR_CODES.INVALID_REDACT, 'redact.paths')
   assertCode(t, bad({ redact: { censor: 0 } }), ERROR_CODES.INVALID_REDACT, 'redact.censor')
   assertCode(t, bad({ redact: { replaceDefaults: 'yes' } }), ERROR_CODES.INVALID_REDACT, 'redact.replaceDefaults')
+  assertCode(t, bad({ redact: { remove: ['password'] } }), ERROR_CODES.INVALID_REDACT, 'redact.remove')
+  assertCode(t, bad({ redact: { remove: '*token*' } }), ERROR_CODES.INVALID_REDACT, 'redact.remove')
 })
 
 t.test('INVALID_REDACT_PATH', async (t) => {
   for (const path of ['', 'a..b', 'a.', '.a', 'a[0]', 'a["b"', 'a["b"]c', 'a"b', 'a[""]', 7]) {
     assertCode(t, bad({ redact: [path] }), ERROR_CODES.INVALID_REDACT_PATH, 'redact.paths')
   }
-  for (const path of ['a', 'a.b', 'a.*', '*', 'a["b.c"]', "a['b']", 'headers["set-cookie"].x', 'a["b"]["c"]']) {
+  for (const path of ['a', 'a.b', 'a.*', '*', '*token*', 'a.*b?c*', 'a["b.c"]', "a['b']", 'headers["set-cookie"].x', 'a["b"]["c"]']) {
     t.doesNotThrow(() => createLogger({ destination: out, redact: [path] }), path)
   }
 })
@@ -115,6 +170,42 @@ t.test('INVALID_REQUEST_ID_HEADER', async (t) => {
   for (const requestIdHeader of ['bad header', '', 1, true, 'x-id\n']) {
     assertCode(t, () => fastifyLoggerOptions({ destination: out, requestIdHeader: requestIdHeader as never }), ERROR_CODES.INVALID_REQUEST_ID_HEADER, 'requestIdHeader')
   }
+})
+
+t.test('INVALID_OTLP', async (t) => {
+  assertCode(t, bad({ otlp: 'on' }), ERROR_CODES.INVALID_OTLP, 'otlp')
+  assertCode(t, bad({ otlp: { endpoint: 'collector:4318' } }), ERROR_CODES.INVALID_OTLP, 'otlp.endpoint')
+  assertCode(t, bad({ otlp: { endpoint: 'ftp://collector' } }), ERROR_CODES.INVALID_OTLP, 'otlp.endpoint')
+  assertCode(t, bad({ otlp: { endpoint: 4318 } }), ERROR_CODES.INVALID_OTLP, 'otlp.endpoint')
+  assertCode(t, bad({ otlp: { protocol: 'http/json' } }), ERROR_CODES.INVALID_OTLP, 'otlp.protocol')
+  for (const name of ['maxQueueSize', 'maxExportBatchSize', 'scheduledDelayMillis', 'exportTimeoutMillis', 'shutdownTimeoutMillis']) {
+    for (const value of [0, -1, 1.5, '10', Number.MAX_VALUE]) assertCode(t, bad({ otlp: { [name]: value } }), ERROR_CODES.INVALID_OTLP, `otlp.${name}`)
+  }
+  assertCode(t, bad({ otlp: { maxQueueSize: 10, maxExportBatchSize: 11 } }), ERROR_CODES.INVALID_OTLP, 'otlp.maxExportBatchSize')
+  assertCode(t, bad({ otlp: { endpoint: 'http://x', nope: 1 } }), ERROR_CODES.UNKNOWN_OPTION, 'nope')
+  t.equal(createLogger({ destination: out, otlp: false }) !== undefined, true, 'otlp: false is accepted')
+})
+
+t.test('warnings: OTLP_DROPPED, OTLP_EXPORT_FAILED (a closed port), once each', async (t) => {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  const warnings: Array<{ code?: string }> = []
+  const onWarning = (w: Error & { code?: string }): void => { warnings.push(w) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const log = createLogger({ destination: capture(), otlp: { endpoint: `http://127.0.0.1:${port}/v1/logs`, maxQueueSize: 1, maxExportBatchSize: 1, scheduledDelayMillis: 1, exportTimeoutMillis: 200 } })
+  // The first record goes out at once (a full batch), the second waits, the next ones find the queue full.
+  for (let i = 0; i < 5; i++) log.info({ i }, 'record')
+  t.ok(await flushLogs(log, { timeoutMs: 5000 }), 'flushed (the failures are counted, not raised)')
+  await new Promise((resolve) => setImmediate(resolve))
+  const codes = warnings.map((w) => w.code)
+  t.equal(codes.filter((c) => c === ERROR_CODES.OTLP_DROPPED).length, 1)
+  t.equal(codes.filter((c) => c === ERROR_CODES.OTLP_EXPORT_FAILED).length, 1)
+  t.match(loggingStats(log), { otlpExported: 0, otlpDropped: 3, otlpFailed: 2, otlpQueued: 0 })
+  seen.add(ERROR_CODES.OTLP_DROPPED)
+  seen.add(ERROR_CODES.OTLP_EXPORT_FAILED)
 })
 
 t.test('every error code is tested and listed in docs/errors.md and the README', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createLogger, DEFAULT_CENSOR, DEFAULT_REDACT_PATHS, REDACT_MAX_DEPTH } from '../src/index'
-import { capture } from './helpers'
+import { capture, SECRET_NAMES } from './helpers'
 
 const SECRET = 's3cr3t-value'
 
@@ -24,13 +24,17 @@ function dig (line: Record<string, any>, depth: number, key: string): unknown {
   return object[key]
 }
 
-t.test('the default paths are the documented ones', async (t) => {
-  t.same(DEFAULT_REDACT_PATHS, ['authorization', 'cookie', 'set-cookie', 'x-api-key', 'password', 'token', 'secret', 'cardNumber', 'card_number', 'cvv'])
+/** Names that look close to secret ones and are written as they are. */
+const PLAIN_NAMES = ['cookies_enabled', 'api', 'key', 'pass', 'author', 'card', 'cvv2', 'keyboard', 'description']
+
+t.test('the default patterns are the documented ones', async (t) => {
+  t.same(DEFAULT_REDACT_PATHS, ['*authorization*', 'cookie', 'set-cookie', '*token*', '*secret*', '*passw*', '*api?key*', '*apikey*',
+    '*private?key*', '*privatekey*', '*session*', '*credential*', 'cardNumber', 'card_number', 'cvv'])
   t.equal(DEFAULT_CENSOR, '[REDACTED]')
 })
 
 t.test('secret headers are redacted in req.headers, res.headers and headers, in any case', async (t) => {
-  for (const header of ['authorization', 'cookie', 'set-cookie', 'x-api-key']) {
+  for (const header of SECRET_NAMES) {
     const upper = header.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
     const { line, text } = logOnce({
       req: { method: 'GET', headers: { [header]: SECRET, accept: 'text/html' } },
@@ -50,12 +54,12 @@ t.test('secret headers are redacted in req.headers, res.headers and headers, in 
 })
 
 t.test('secret field names are redacted at every depth, in arrays, in any case', async (t) => {
-  for (const name of ['password', 'token', 'secret', 'cardNumber', 'card_number', 'cvv', 'authorization', 'cookie', 'set-cookie', 'x-api-key']) {
+  for (const name of SECRET_NAMES) {
     for (const depth of [0, 1, 2, 5, 12, REDACT_MAX_DEPTH - 1]) {
-      const { line, text } = logOnce({ data: nest(depth, name, SECRET), keep: nest(depth, `${name}_hint`, 'visible') })
+      const { line, text } = logOnce({ data: nest(depth, name, SECRET), keep: nest(depth, 'order_id', 'visible') })
       t.notOk(text.includes(SECRET), `${name} at depth ${depth + 1}`)
       t.equal(dig(line.data, depth, name), DEFAULT_CENSOR)
-      t.equal(dig(line.keep, depth, `${name}_hint`), 'visible', 'a longer name is not matched')
+      t.equal(dig(line.keep, depth, 'order_id'), 'visible', 'a plain name beside it is kept')
     }
     const { line, text } = logOnce({
       [name]: SECRET,
@@ -69,6 +73,27 @@ t.test('secret field names are redacted at every depth, in arrays, in any case',
     t.same(line.list, [{ [name]: DEFAULT_CENSOR, id: 1 }, [{ [name]: DEFAULT_CENSOR }], 'plain'])
     t.same(line.objectValue, { [name]: DEFAULT_CENSOR }, 'an object value is replaced whole')
   }
+})
+
+t.test('exact default names match only themselves; names close to a secret are kept', async (t) => {
+  const { line } = logOnce(Object.fromEntries([...PLAIN_NAMES, 'cookie_hint', 'cvv_hint', 'card_number_hint'].map((name) => [name, 'visible'])))
+  for (const name of [...PLAIN_NAMES, 'cookie_hint', 'cvv_hint', 'card_number_hint']) t.equal(line[name], 'visible', name)
+})
+
+t.test('shrinking: redact.remove drops default patterns; an unknown entry is refused', async (t) => {
+  const { line } = logOnce({ session: { id: 's-1' }, total_tokens: 1200, password: SECRET }, { redact: { remove: ['*session*', '*token*'] } })
+  t.same(line.session, { id: 's-1' })
+  t.equal(line.total_tokens, 1200)
+  t.equal(line.password, DEFAULT_CENSOR, 'the other defaults stay')
+  t.throws(() => createLogger({ destination: capture(), redact: { remove: ['*sesion*'] } }), { code: 'O11Y_ERR_LOGGING_INVALID_REDACT' })
+})
+
+t.test('extension: name patterns with * and ? at any depth', async (t) => {
+  const { line, text } = logOnce({ a: { b: { stripe_sk_live: SECRET, sk_test: SECRET, sk: 'short' } }, pin1: SECRET, pin12: 'two characters' },
+    { redact: ['*sk_*', 'pin?'] })
+  t.notOk(text.includes(SECRET))
+  t.same(line.a.b, { stripe_sk_live: DEFAULT_CENSOR, sk_test: DEFAULT_CENSOR, sk: 'short' })
+  t.same([line.pin1, line.pin12], [DEFAULT_CENSOR, 'two characters'])
 })
 
 t.test('a value is redacted whatever its type; undefined stays absent', async (t) => {
@@ -89,7 +114,7 @@ t.test("the caller's objects are not modified", async (t) => {
 t.test('child bindings, base fields, errors and message-less objects are redacted', async (t) => {
   const out = capture()
   const log = createLogger({ destination: out, base: { config: { secret: SECRET, region: 'eu' } } })
-  log.child({ session: { token: SECRET }, user: 'ada' }).info('bound')
+  log.child({ ctx: { token: SECRET }, user: 'ada' }).info('bound')
   const error = Object.assign(new Error('login failed'), { password: SECRET, details: { card_number: SECRET } })
   log.error(error)
   log.warn({ cause: error, nested: { err: error } }, 'error held in other fields')
@@ -98,7 +123,7 @@ t.test('child bindings, base fields, errors and message-less objects are redacte
   t.notOk(text.includes(SECRET))
   const [bound, errored, held, plain] = out.lines()
   t.same(bound!.config, { secret: DEFAULT_CENSOR, region: 'eu' })
-  t.same(bound!.session, { token: DEFAULT_CENSOR })
+  t.same(bound!.ctx, { token: DEFAULT_CENSOR })
   t.equal(bound!.user, 'ada')
   t.equal(errored!.err.message, 'login failed')
   t.match(errored!.err.stack, /^Error: login failed/)

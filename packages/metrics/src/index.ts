@@ -4,13 +4,20 @@ export { o11yMetrics, exceptionName } from './plugin'
 export { tracked } from './business'
 export { negotiate, render } from './exposition'
 export type { ExpositionFormat } from './exposition'
-export { MetricsError, ERROR_CODES } from './errors'
-export type { ErrorCode } from './errors'
+export { MetricsError, ERROR_CODES, ERROR_MESSAGES, WARNING_CODES, RETIRED_CODES } from './errors'
+export type { ErrorCode, WarningCode } from './errors'
+export { clusterMetrics, ruleFor, CLUSTER_METRIC_NAMES, WORKER_LABEL, DEFAULT_CLUSTER_TIMEOUT_MS } from './cluster'
+export type { ClusterMetrics, ClusterMetricsOptions, AggregationRule } from './cluster'
 export {
-  METRIC_NAMES, OTEL_METRIC_NAMES, LABELS, OTEL_LABELS, EXEMPLAR_LABELS, LABEL_VALUES, ERROR_SOURCES,
-  DEFAULT_BUCKETS, DEFAULT_MAX_LABEL_SETS, DEFAULT_METRICS_PATH, DEFAULT_EXCLUDED_ROUTES,
-  PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
+  METRIC_NAMES, OTEL_METRIC_NAMES, LABELS, OTEL_LABELS, EXEMPLAR_LABELS, LABEL_VALUES, ERROR_SOURCES, SCRAPE_RESULTS,
+  STATUS_CLASSES, DEFAULT_BUCKETS, DEFAULT_MAX_LABEL_SETS, DEFAULT_METRICS_PATH, DEFAULT_IGNORE_ROUTES, DEFAULT_EXCLUDED_ROUTES,
+  DEFAULT_MIN_INTERVAL_MS, PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE,
+  OTLP_METRIC_NAMES, OTLP_ATTRIBUTES, OTLP_EXPORTS_METRIC
 } from './constants'
-export type { O11yMetricsOptions, MetricsApi, MetricsAuth, MetricsEndpointOptions, LabelsFunction, RouteMetricsConfig } from './types'
+export { otlpName } from './otlp'
+export type { OtlpOptions } from './otlp'
+export type {
+  O11yMetricsOptions, MetricsApi, MetricsAuth, MetricsEndpointOptions, LabelsFunction, RouteMetricsConfig, IgnoreRoutes, LabelSetCap
+} from './types'
 
 export default o11yMetrics

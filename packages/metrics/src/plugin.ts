@@ -1,16 +1,19 @@
+import cluster from 'node:cluster'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, type Registry } from 'prom-client'
 import { BusinessMetrics } from './business'
-import { ERROR_SOURCES, LABEL_VALUES, LABELS, METRIC_NAMES, PLUGIN_NAME, type ErrorSource } from './constants'
+import { attachClusterWorker, CLUSTER_NOT_WORKER_WARNING, type ClusterWorkerLink } from './cluster'
+import { DEFAULT_SCRAPE_TIMEOUT_MS, ERROR_SOURCES, LABEL_VALUES, LABELS, METRIC_NAMES, OTEL_METRIC_NAMES, PLUGIN_NAME, SCRAPE_RESULTS, type ErrorSource, type ScrapeResult } from './constants'
 import { createScraper, type ScrapeResponse } from './endpoint'
-import { metricsError } from './errors'
+import { metricsError, warnOnce, WARNING_CODES } from './errors'
 import { render, type ExpositionFormat } from './exposition'
-import { resolveOptions, type ResolvedOptions } from './options'
-import { createRouteState, RequestMetrics, type RouteState } from './request-metrics'
+import { isObject, rejectUnknownKeys, RESERVED_LABELS, resolveOptions, validBuckets, type ResolvedOptions } from './options'
+import { createRouteState, RequestMetrics, type RouteSettings, type RouteState } from './request-metrics'
 import { addRuntimeMetrics } from './runtime'
+import { resolveOtlp, startOtlpPush, type OtlpPush, type OtlpWarning } from './otlp'
 import type { LabelsFunction, MetricsApi, O11yMetricsOptions, RouteMetricsConfig } from './types'
 
 declare module 'fastify' {
@@ -19,7 +22,7 @@ declare module 'fastify' {
     metrics: MetricsApi
   }
   interface FastifyContextConfig {
-    /** `false` leaves the route out of the request metrics; `{ labels }` sets its label function. */
+    /** `false` leaves the route out of the request metrics; `{ labels, buckets }` sets its labels and buckets. */
     metrics?: boolean | RouteMetricsConfig
   }
 }
@@ -48,19 +51,51 @@ export function exceptionName (error: unknown): string {
   return 'Error'
 }
 
-function routeConfigOf (value: unknown, url: string): { skip: boolean, labels: LabelsFunction | null } {
-  if (value === undefined || value === true) return { skip: false, labels: null }
-  if (value === false) return { skip: true, labels: null }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const labels = (value as RouteMetricsConfig).labels
-    if (labels === undefined) return { skip: false, labels: null }
-    if (typeof labels === 'function') return { skip: false, labels }
+const ROUTE_CONFIG_KEYS = ['labels', 'buckets'] as const
+
+/**
+ * A route's `config.metrics`, validated when the route is added (coded errors at registration,
+ * never during a request). Static `labels` must name declared `labelNames`.
+ */
+function routeConfigOf (value: unknown, url: string, opts: ResolvedOptions): { skip: boolean, labelsFn: LabelsFunction | null, staticValues: string[] | null, bounds: readonly number[] } {
+  const base = { skip: false, labelsFn: opts.labels, staticValues: null, bounds: opts.buckets }
+  if (value === undefined || value === true) return base
+  if (value === false) return { ...base, skip: true }
+  if (!isObject(value)) throw metricsError('ROUTE_CONFIG', `route ${url}: got ${Array.isArray(value) ? 'an array' : typeof value}`)
+  rejectUnknownKeys(value, ROUTE_CONFIG_KEYS, `route ${url}: config.metrics.`, 'ROUTE_CONFIG')
+  const rc = value as RouteMetricsConfig
+  let labelsFn = opts.labels
+  let staticValues: string[] | null = null
+  if (typeof rc.labels === 'function') {
+    labelsFn = rc.labels
+  } else if (isObject(rc.labels)) {
+    staticValues = opts.labelNames.map(() => '')
+    for (const [name, v] of Object.entries(rc.labels)) {
+      const i = opts.labelNames.indexOf(name)
+      if (i < 0) {
+        const why = RESERVED_LABELS.has(name) ? 'is a built-in label of the request metrics' : 'is not declared in the `labelNames` option'
+        throw metricsError('ROUTE_CONFIG', `route ${url}: label ${JSON.stringify(name)} ${why}`)
+      }
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') {
+        throw metricsError('ROUTE_CONFIG', `route ${url}: label ${JSON.stringify(name)} must be a string, number or boolean, got ${v === null ? 'null' : typeof v}`)
+      }
+      staticValues[i] = String(v)
+    }
+  } else if (rc.labels !== undefined) {
+    throw metricsError('ROUTE_CONFIG', `route ${url}: config.metrics.labels must be a function or an object of label values`)
   }
-  throw metricsError('O11Y_ERR_METRICS_ROUTE_CONFIG', `route ${url}`)
+  let bounds: readonly number[] = opts.buckets
+  if (rc.buckets !== undefined) {
+    if (!validBuckets(rc.buckets)) throw metricsError('ROUTE_CONFIG', `route ${url}: config.metrics.buckets must be a non-empty array of finite, strictly increasing numbers, got ${JSON.stringify(rc.buckets)}`)
+    bounds = [...rc.buckets]
+  }
+  return { skip: false, labelsFn, staticValues, bounds }
 }
 
 async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetricsOptions): Promise<void> {
   const opts: ResolvedOptions = resolveOptions(options)
+  const otlpWarnings: OtlpWarning[] = []
+  const otlpConfig = resolveOtlp(options?.otlp, process.env, otlpWarnings)
   const registry: Registry = opts.registry
   const log = fastify.log
   const added: string[] = []
@@ -68,7 +103,7 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
   function addMetric (metric: unknown): void {
     const name = (metric as { name: string }).name
     if (registry.getSingleMetric(name) !== undefined) {
-      throw metricsError('O11Y_ERR_METRICS_REGISTRY_CONFLICT', `"${name}"`)
+      throw metricsError('REGISTRY_CONFLICT', `"${name}"`)
     }
     registry.registerMetric(metric as Parameters<Registry['registerMetric']>[0])
     added.push(name)
@@ -88,6 +123,18 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
     registers: []
   })
 
+  const scrapesTotal = new Counter({
+    name: METRIC_NAMES.scrapesTotal,
+    help: 'Scrapes of the metrics endpoint, by result: rendered (a new render), shared (joined a render in progress), cached (a render younger than endpoint.minIntervalMs), unauthorized, failed.',
+    labelNames: [LABELS.result],
+    registers: []
+  })
+  const scrapeLabels = {} as Record<ScrapeResult, Record<string, string>>
+  for (const result of SCRAPE_RESULTS) {
+    scrapeLabels[result] = { [LABELS.result]: result }
+    scrapesTotal.inc(scrapeLabels[result], 0)
+  }
+
   const logged = new Set<string>()
   /** Counted every time, logged once per source and key so a broken label function cannot flood the log. */
   function reportError (source: ErrorSource, key: string, err: unknown): void {
@@ -98,32 +145,35 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
     log.warn({ err, source, key }, `${PLUGIN_NAME}: ${source} failed for "${key}"; counted in ${METRIC_NAMES.errorsTotal}, logged once`)
   }
   const overflowLabels = new Map<string, Record<string, string>>()
-  function onOverflow (metric: string): void {
+  /** One guard for every metric: the request metrics and each `app.metrics.*` metric. */
+  function onOverflow (metric: string, cap: number): void {
     let labels = overflowLabels.get(metric)
     if (labels === undefined) {
       labels = { [LABELS.metric]: metric }
       overflowLabels.set(metric, labels)
-      log.warn({ metric, maxLabelSets: opts.maxLabelSets }, `${PLUGIN_NAME}: "${metric}" reached maxLabelSets; new label sets go to the ${LABEL_VALUES.overflow} series`)
+      log.warn({ metric, maxLabelSets: cap }, `${PLUGIN_NAME}: "${metric}" reached maxLabelSets (${cap}); new label sets go to the ${LABEL_VALUES.overflow} series`)
     }
     overflowTotal.inc(labels)
   }
 
   const red = new RequestMetrics({
     naming: opts.naming,
+    statusCodes: opts.statusCodes,
     buckets: opts.buckets,
     maxLabelSets: opts.maxLabelSets,
     labelNames: opts.labelNames,
     exemplars: opts.exemplars,
-    onOverflow,
+    onOverflow: (metric) => onOverflow(metric, opts.maxLabelSets),
     onLabelError: (route, err) => reportError('label_function', route, err),
     onExemplarError: (err) => reportError('exemplar', 'active span', err)
   })
   for (const m of red.metrics) addMetric(m)
   addMetric(errorsTotal)
   addMetric(overflowTotal)
+  if (opts.endpoint !== null) addMetric(scrapesTotal)
   if (opts.runtimeMetrics) added.push(...addRuntimeMetrics(registry))
 
-  const business = new BusinessMetrics(registry, opts.prefix, reportError)
+  const business = new BusinessMetrics(registry, opts.prefix, reportError, opts.maxLabelSets, onOverflow)
   const onBadValue = (metric: string, detail: string): void => reportError('metric', metric, new TypeError(`${metric}: ${detail}`))
   const onScrapeError = (err: unknown): void => {
     errorsTotal.inc({ [LABELS.source]: 'collector' })
@@ -143,31 +193,47 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
   fastify.decorate('metrics', api)
 
   // --- request metrics -------------------------------------------------------------------------
-  const unmatched = createRouteState(LABEL_VALUES.unmatched, false, opts.labels)
-  const lateRoutes = new WeakMap<object, RouteState>()
+  const unmatched = createRouteState({ route: LABEL_VALUES.unmatched, skip: false, labelsFn: opts.labels, bounds: opts.buckets })
 
-  function stateFor (url: string, config: unknown): RouteState {
-    const rc = routeConfigOf((config as { metrics?: unknown } | undefined)?.metrics, url)
-    const excluded = opts.excludeExact.has(url) || opts.excludePatterns.some((re) => re.test(url))
-    return createRouteState(url, rc.skip || excluded, rc.labels ?? opts.labels)
+  /** `ignoreRoutes` for one route template and method; a throwing user function means "record". */
+  function ignored (url: string, method: string): boolean {
+    const ig = opts.ignore
+    if (ig.fn === null) return ig.exact.has(url) || ig.patterns.some((re) => re.test(url))
+    try {
+      return ig.fn(url, method) === true
+    } catch (err) {
+      warnOnce(WARNING_CODES.IGNORE_ROUTES_FAILED, url, `the ignoreRoutes function threw for ${method} ${url} (${err instanceof Error ? err.message : String(err)}); the route is recorded`)
+      return false
+    }
+  }
+
+  function settingsFor (route: RouteOptions): RouteSettings {
+    const url = route.url
+    const rc = routeConfigOf((route.config as { metrics?: unknown } | undefined)?.metrics, url, opts)
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    const skipped = methods.filter((m) => ignored(url, m))
+    const skip = rc.skip || (skipped.length > 0 && skipped.length === methods.length)
+    const skipMethods = !skip && skipped.length > 0 ? new Set(skipped) : null
+    return { route: url, skip, skipMethods, labelsFn: rc.labelsFn, staticValues: rc.staticValues, bounds: rc.bounds }
   }
 
   fastify.addHook('onRoute', function o11yMetricsOnRoute (route: RouteOptions) {
-    // Label values, opt-out and label function are settled here, once per route. Fastify copies
-    // `config` into the route context, so the state travels with it to every request.
-    const state = stateFor(route.url, route.config)
+    // The one place a route's metrics are decided: opt-out, ignoreRoutes, labels and buckets are
+    // settled here, once. Fastify copies `config` into the route context, so the state travels
+    // with it to every request.
+    const state = createRouteState(settingsFor(route))
     route.config = { ...route.config, [kRouteState]: state } as RouteOptions['config']
   })
 
-  /** Routes registered before this plugin have no state yet: build it on their first request. */
-  function lateState (request: FastifyRequest, config: object | undefined): RouteState {
-    if (request.is404 || config === undefined) return unmatched
-    let state = lateRoutes.get(config)
-    if (state === undefined) {
-      state = stateFor(request.routeOptions.url as string, config)
-      lateRoutes.set(config, state)
+  /** Routes registered before the plugin never passed our onRoute: said once per route, not recorded. */
+  const unseen = new WeakSet<object>()
+  function routeNotSeen (request: FastifyRequest, config: object | undefined): null {
+    if (config !== undefined && !unseen.has(config)) {
+      unseen.add(config)
+      const route = String(request.routeOptions.url)
+      log.warn({ code: WARNING_CODES.ROUTE_NOT_SEEN, route }, `${PLUGIN_NAME}: route ${route} was registered before the plugin and is not recorded; register ${PLUGIN_NAME} before your routes`)
     }
-    return state
+    return null
   }
 
   fastify.decorateRequest(kState, null)
@@ -176,8 +242,8 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
 
   fastify.addHook('onRequest', function o11yMetricsOnRequest (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     const config = request.routeOptions.config as unknown as Record<symbol, RouteState | undefined> | undefined
-    const state = config?.[kRouteState] ?? lateState(request, config)
-    if (!state.skip) {
+    const state = config?.[kRouteState] ?? (request.is404 ? unmatched : routeNotSeen(request, config))
+    if (state !== null && !state.skip && (state.skipMethods === null || !state.skipMethods.has(request.method))) {
       const r = request as MetricsRequest
       r[kState] = state
       r[kInFlight] = true
@@ -213,7 +279,7 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
       try {
         red.record(state, request, reply, r[kError])
       } catch (err) {
-        reportError('metric', red.otel ? 'http_server_request_duration_seconds' : METRIC_NAMES.requestsTotal, err)
+        reportError('metric', red.otel ? OTEL_METRIC_NAMES.requestDuration : METRIC_NAMES.requestsTotal, err)
       }
     }
     done()
@@ -229,10 +295,46 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
     done()
   })
 
+  // --- OTLP push mode (src/otlp.ts) ---------------------------------------------------------------
+  for (const w of otlpWarnings) log.warn({ code: w.code }, w.message)
+  let push: OtlpPush | null = null
+  if (otlpConfig !== null) {
+    let warnedExport = false
+    push = startOtlpPush(otlpConfig, {
+      registry,
+      onExportFailure (err) {
+        if (warnedExport) return
+        warnedExport = true
+        log.warn({ code: 'O11Y_ERR_METRICS_OTLP_EXPORT_FAILED', err, endpoint: otlpConfig.endpoint, protocol: otlpConfig.protocol },
+          `${PLUGIN_NAME}: pushing metrics to ${otlpConfig.endpoint} over OTLP failed; failures are counted in ${METRIC_NAMES.otlpExportsTotal}, warned once`)
+      },
+      onCollectError (err) { reportError('collector', 'otlp', err) }
+    })
+    log.debug({ endpoint: otlpConfig.endpoint, protocol: otlpConfig.protocol, intervalMillis: otlpConfig.intervalMillis }, `${PLUGIN_NAME}: pushing metrics over OTLP`)
+  }
+  // --- cluster worker mode (cluster.ts) ------------------------------------------------------
+  let clusterLink: ClusterWorkerLink | null = null
+  if (opts.cluster) {
+    if (cluster.isWorker && typeof process.send === 'function') {
+      clusterLink = attachClusterWorker(registry, opts.endpoint?.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, (err) => reportError('collector', 'cluster', err))
+    } else {
+      log.warn({ code: CLUSTER_NOT_WORKER_WARNING.code }, `${PLUGIN_NAME}: ${CLUSTER_NOT_WORKER_WARNING.message}`)
+    }
+  }
+
   // --- the scrape endpoint -------------------------------------------------------------------
   const endpoint = opts.endpoint
   if (endpoint !== null) {
-    const scrape = createScraper({ registry, auth: endpoint.auth, timeoutMs: endpoint.timeoutMs, onBadValue, onScrapeError })
+    const scrape = createScraper({
+      registry,
+      auth: endpoint.auth,
+      timeoutMs: endpoint.timeoutMs,
+      minIntervalMs: endpoint.minIntervalMs,
+      onBadValue,
+      onScrapeError,
+      onResult: (result) => scrapesTotal.inc(scrapeLabels[result]),
+      ...(clusterLink !== null ? { render: clusterLink.render } : {})
+    })
     if (endpoint.port === null) {
       // o11y-gate-ignore route-instrumented: the scrape endpoint is the instrumentation; its failures are logged and counted by createScraper
       fastify.route({
@@ -275,6 +377,16 @@ async function o11yMetricsPlugin (fastify: FastifyInstance, options: O11yMetrics
   }
 
   fastify.addHook('onClose', async function o11yMetricsClose () {
+    if (push !== null) {
+      // Last export first, while the registry still holds everything; bounded by shutdownTimeoutMillis.
+      const p = push
+      push = null
+      if (!await p.shutdown()) {
+        log.warn({ code: 'O11Y_ERR_METRICS_OTLP_SHUTDOWN_TIMEOUT', timeoutMillis: p.config.shutdownTimeoutMillis },
+          `${PLUGIN_NAME}: the final OTLP metrics export did not finish within ${p.config.shutdownTimeoutMillis} ms; closing without it`)
+      }
+    }
+    clusterLink?.close()
     if (server !== null) {
       const srv = server
       server = null

@@ -1,23 +1,49 @@
 import { context, trace, TraceFlags } from '@opentelemetry/api'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { KNOWN_METHODS, LABEL_VALUES, LABELS, METRIC_NAMES, OTEL_LABELS, OTEL_METRIC_NAMES } from './constants'
-import { counterValues, histogramValues, SeriesStore, type SampleValue, type Series } from './series'
+import { KNOWN_METHODS, LABEL_VALUES, LABELS, METRIC_NAMES, OTEL_LABELS, OTEL_METRIC_NAMES, STATUS_CLASSES } from './constants'
+import { counterLines, counterValues, histogramLines, histogramValues, SeriesStore, type SeriesLines, type SampleValue, type Series } from './series'
 import type { LabelsFunction } from './types'
 
-/** Per-route state, built once when the route is registered (or on its first request). */
+/** Per-route state, built once in `onRoute` (the only place a route's settings are decided). */
 export interface RouteState {
   /** The `route` label value: the template, or `__unmatched__`. */
   readonly route: string
+  /** Left out for every method. */
   readonly skip: boolean
+  /** Left out for these methods only (an `ignoreRoutes` function that said yes to some); null: none. */
+  readonly skipMethods: ReadonlySet<string> | null
   readonly labelsFn: LabelsFunction | null
+  /** Static values of the declared label names (route `config.metrics.labels` object); '' = not set. */
+  readonly staticValues: readonly string[] | null
+  /** Bucket bounds of this route's duration series. */
+  readonly bounds: readonly number[]
   /** method -> status code -> series (or, with custom labels, a map of custom values -> series). */
   readonly byMethod: Record<string, Map<number, Series> | undefined>
   readonly customByMethod: Record<string, Map<number, Map<string, Series>> | undefined>
   readonly exceptions: Record<string, Map<string, Series> | undefined>
 }
 
-export function createRouteState (route: string, skip: boolean, labelsFn: LabelsFunction | null): RouteState {
-  return { route, skip, labelsFn, byMethod: Object.create(null), customByMethod: Object.create(null), exceptions: Object.create(null) }
+export interface RouteSettings {
+  route: string
+  skip: boolean
+  skipMethods?: ReadonlySet<string> | null
+  labelsFn: LabelsFunction | null
+  staticValues?: readonly string[] | null
+  bounds: readonly number[]
+}
+
+export function createRouteState (settings: RouteSettings): RouteState {
+  return {
+    route: settings.route,
+    skip: settings.skip,
+    skipMethods: settings.skipMethods ?? null,
+    labelsFn: settings.labelsFn,
+    staticValues: settings.staticValues ?? null,
+    bounds: settings.bounds,
+    byMethod: Object.create(null),
+    customByMethod: Object.create(null),
+    exceptions: Object.create(null)
+  }
 }
 
 const knownMethods: Record<string, true | undefined> = Object.create(null)
@@ -35,11 +61,14 @@ export interface CustomMetric {
   readonly aggregator: 'sum'
   readonly labelNames: readonly string[]
   get (): Promise<{ name: string, help: string, type: string, values: SampleValue[], aggregator: 'sum' }>
+  /** For our renderer: the series' line writers, without the sample objects `get` builds for prom-client. */
+  render? (): { name: string, help: string, type: string, lines: SeriesLines }
   reset (): void
 }
 
 export interface RequestMetricsOptions {
   naming: 'default' | 'otel'
+  statusCodes: 'exact' | 'class'
   buckets: readonly number[]
   maxLabelSets: number
   labelNames: readonly string[]
@@ -49,8 +78,6 @@ export interface RequestMetricsOptions {
   onExemplarError: (err: unknown) => void
 }
 
-export interface ErrorSource { readonly errorType: string | null }
-
 /**
  * The request metrics (RED): their series, the hot-path recorders and the Metric objects that a
  * prom-client Registry formats. Everything that can be decided per route is decided once and
@@ -59,7 +86,7 @@ export interface ErrorSource { readonly errorType: string | null }
 export class RequestMetrics {
   readonly metrics: CustomMetric[] = []
   readonly otel: boolean
-  private readonly bounds: number[]
+  private readonly statusLabel: (status: number) => string
   private readonly requests: SeriesStore
   private readonly exceptions: SeriesStore | null
   private readonly customNames: readonly string[]
@@ -73,7 +100,8 @@ export class RequestMetrics {
 
   constructor (opts: RequestMetricsOptions) {
     this.otel = opts.naming === 'otel'
-    this.bounds = [...opts.buckets]
+    this.statusLabel = opts.statusCodes === 'class' ? statusClass : String
+    const bounds = [...opts.buckets]
     this.customNames = opts.labelNames
     this.exemplars = opts.exemplars
     this.onOverflow = opts.onOverflow
@@ -81,20 +109,20 @@ export class RequestMetrics {
     this.onExemplarError = opts.onExemplarError
     if (this.otel) {
       const names = [OTEL_LABELS.method, OTEL_LABELS.route, OTEL_LABELS.statusCode, ...opts.labelNames, OTEL_LABELS.errorType]
-      this.requests = new SeriesStore(names, opts.maxLabelSets, this.bounds.length)
+      this.requests = new SeriesStore(names, opts.maxLabelSets, bounds)
       this.exceptions = null
       this.requestMetricName = OTEL_METRIC_NAMES.requestDuration
       this.exceptionMetricName = OTEL_METRIC_NAMES.requestDuration
-      this.metrics.push(histogramMetric(OTEL_METRIC_NAMES.requestDuration, 'Duration of HTTP server requests.', names, this.bounds, this.requests))
+      this.metrics.push(histogramMetric(OTEL_METRIC_NAMES.requestDuration, 'Duration of HTTP server requests.', names, this.requests))
       this.metrics.push(gaugeMetric(OTEL_METRIC_NAMES.activeRequests, 'Number of active HTTP server requests.', () => this.inFlight))
     } else {
       const names = [LABELS.method, LABELS.route, LABELS.statusCode, ...opts.labelNames]
-      this.requests = new SeriesStore(names, opts.maxLabelSets, this.bounds.length)
-      this.exceptions = new SeriesStore([LABELS.method, LABELS.route, LABELS.exception], opts.maxLabelSets, 0)
+      this.requests = new SeriesStore(names, opts.maxLabelSets, bounds)
+      this.exceptions = new SeriesStore([LABELS.method, LABELS.route, LABELS.exception], opts.maxLabelSets, null)
       this.requestMetricName = METRIC_NAMES.requestsTotal
       this.exceptionMetricName = METRIC_NAMES.exceptionsTotal
       this.metrics.push(counterMetric(METRIC_NAMES.requestsTotal, 'Total number of HTTP requests handled, by method, route template and status code.', names, this.requests))
-      this.metrics.push(histogramMetric(METRIC_NAMES.requestDuration, 'Duration of HTTP requests in seconds, by method, route template and status code.', names, this.bounds, this.requests))
+      this.metrics.push(histogramMetric(METRIC_NAMES.requestDuration, 'Duration of HTTP requests in seconds, by method, route template and status code.', names, this.requests))
       this.metrics.push(counterMetric(METRIC_NAMES.exceptionsTotal, 'Total number of requests that raised an error, by method, route template and error class or code.', [LABELS.method, LABELS.route, LABELS.exception], this.exceptions))
       this.metrics.push(gaugeMetric(METRIC_NAMES.inFlight, 'Number of HTTP requests being handled right now.', () => this.inFlight))
     }
@@ -105,11 +133,11 @@ export class RequestMetrics {
     const method = request.method
     const status = reply.statusCode
     let series: Series | undefined
-    if (this.otel && errorType === null && status >= 500) errorType = String(status)
+    if (this.otel && errorType === null && status >= 500) errorType = this.statusLabel(status)
     if (errorType !== null) {
       // OpenTelemetry naming only: error_type is part of the label set. Errors are rare enough for the slow path.
-      const custom = state.labelsFn === null ? [] : this.customValues(state, request, reply)
-      series = this.requests.resolve([...this.baseValues(state, method, status), ...custom, errorType])
+      const custom = state.labelsFn === null ? (state.staticValues ?? []) : this.customValues(state, request, reply)
+      series = this.requests.resolve([...this.baseValues(state, method, status), ...custom, errorType], state.bounds)
     } else if (state.labelsFn === null) {
       let byStatus = state.byMethod[method]
       if (byStatus === undefined) {
@@ -118,7 +146,8 @@ export class RequestMetrics {
       }
       series = byStatus.get(status)
       if (series === undefined) {
-        series = this.requests.resolve(this.baseValues(state, method, status))
+        const base = this.baseValues(state, method, status)
+        series = this.requests.resolve(state.staticValues === null ? base : [...base, ...state.staticValues], state.bounds)
         // Overflowed label sets are cached too: their number is bounded by methods x status codes.
         byStatus.set(status, series)
       }
@@ -128,7 +157,7 @@ export class RequestMetrics {
     const seconds = reply.elapsedTime / 1000
     series.count++
     series.sum += seconds
-    const bounds = this.bounds
+    const bounds = series.bounds
     let i = 0
     while (i < bounds.length && seconds > (bounds[i] as number)) i++
     const buckets = series.buckets as Float64Array
@@ -168,7 +197,7 @@ export class RequestMetrics {
   }
 
   private baseValues (state: RouteState, method: string, status: number): string[] {
-    return [methodLabel(method), state.route, String(status)]
+    return [methodLabel(method), state.route, this.statusLabel(status)]
   }
 
   private customSeries (state: RouteState, request: FastifyRequest, reply: FastifyReply, method: string, status: number): Series {
@@ -186,7 +215,7 @@ export class RequestMetrics {
     const key = values.join('\u0000')
     let series = byValues.get(key)
     if (series === undefined) {
-      series = this.requests.resolve([...this.baseValues(state, method, status), ...values])
+      series = this.requests.resolve([...this.baseValues(state, method, status), ...values], state.bounds)
       // Custom label values are open-ended: never cache the overflow, so the cache stays bounded.
       if (!series.overflow) byValues.set(key, series)
     }
@@ -202,11 +231,11 @@ export class RequestMetrics {
       result = (state.labelsFn as LabelsFunction)(request, reply)
     } catch (err) {
       this.onLabelError(state.route, err)
-      return values
+      return overlay(values, state.staticValues)
     }
     if (result === null || typeof result !== 'object') {
       this.onLabelError(state.route, new TypeError(`labels function returned ${result === null ? 'null' : typeof result}, expected an object`))
-      return values
+      return overlay(values, state.staticValues)
     }
     const rec = result as Record<string, unknown>
     for (let i = 0; i < names.length; i++) {
@@ -217,13 +246,24 @@ export class RequestMetrics {
         this.onLabelError(state.route, new TypeError(`labels function returned a ${typeof v} for label "${names[i] as string}", expected a string or number`))
       }
     }
-    return values
+    return overlay(values, state.staticValues)
   }
 
   reset (): void {
     this.requests.reset()
     this.exceptions?.reset()
   }
+}
+
+function statusClass (status: number): string {
+  return STATUS_CLASSES[Math.floor(status / 100) - 1] ?? String(status)
+}
+
+/** A route's static label values win over the label function's. */
+function overlay (values: string[], staticValues: readonly string[] | null): string[] {
+  if (staticValues === null) return values
+  for (let i = 0; i < staticValues.length; i++) if (staticValues[i] !== '') values[i] = staticValues[i] as string
+  return values
 }
 
 /** Reads the active span once; only a sampled span leaves an exemplar. */
@@ -257,18 +297,20 @@ function counterMetric (name: string, help: string, labelNames: readonly string[
     aggregator: 'sum',
     labelNames,
     async get () { return { name, help, type: 'counter', values: counterValues(store.all()), aggregator: 'sum' } },
+    render () { return { name, help, type: 'counter', lines: counterLines(name, store.all()) } },
     reset () { store.reset() }
   }
 }
 
-function histogramMetric (name: string, help: string, labelNames: readonly string[], bounds: readonly number[], store: SeriesStore): CustomMetric {
+function histogramMetric (name: string, help: string, labelNames: readonly string[], store: SeriesStore): CustomMetric {
   return {
     name,
     help,
     type: 'histogram',
     aggregator: 'sum',
     labelNames,
-    async get () { return { name, help, type: 'histogram', values: histogramValues(name, bounds, store.all()), aggregator: 'sum' } },
+    async get () { return { name, help, type: 'histogram', values: histogramValues(name, store.all()), aggregator: 'sum' } },
+    render () { return { name, help, type: 'histogram', lines: histogramLines(name, store.all()) } },
     reset () { store.reset() }
   }
 }

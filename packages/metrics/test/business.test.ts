@@ -143,3 +143,63 @@ t.test('@tracked: a TypeScript 5 method decorator doing what track does', async 
   const decorate = tracked(app.metrics)
   t.throws(() => decorate(() => 1, { kind: 'getter', name: 'x' } as never), { code: 'O11Y_ERR_METRICS_TRACK' })
 })
+
+t.test('one cardinality guard: 50,000 distinct values on a business counter give at most cap + 1 series, the overflow counted', async (t) => {
+  const logs = logCapture()
+  const app = await buildApp(t, { runtimeMetrics: false }, { logger: { level: 'warn', stream: logs.stream } })
+  const logins = app.metrics.counter({ name: 'logins_total', help: 'Logins by user.', labelNames: ['user_id'] })
+  for (let i = 0; i < 50_000; i++) logins.inc({ user_id: `u-${i}` })
+  logins.inc({ user_id: 'u-7' }, 2)
+  const { samples, text } = await scrape(app)
+  const series = find(samples, 'logins_total')
+  t.equal(series.length, 2001, 'the default cap (2000, the plugin\'s maxLabelSets) + the overflow series')
+  t.equal(find(samples, 'logins_total', { user_id: 'u-7' })[0]?.value, 3, 'a label set within the cap keeps counting')
+  t.equal(find(samples, 'logins_total', { user_id: '__overflow__' })[0]?.value, 48_000)
+  t.equal(find(samples, 'o11y_metrics_overflow_total', { metric: 'logins_total' })[0]?.value, 48_000, 'every overflowed observation counted')
+  t.equal(logs.lines.filter((l) => /reached maxLabelSets/.test(l.msg) && l.metric === 'logins_total').length, 1, 'logged once')
+  t.ok(text.length < 200_000, `the scrape stays small (${text.length} bytes)`)
+  console.log(`# 50,000 user ids on a business counter: ${series.length} series, ${text.length} bytes scraped, ${find(samples, 'o11y_metrics_overflow_total', { metric: 'logins_total' })[0]?.value ?? 0} observations counted as overflow`)
+})
+
+t.test('the cap per metric: maxLabelSets in the definition; labels(), startTimer, gauges, remove and reset', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, maxLabelSets: 100 })
+  const h = app.metrics.histogram({ name: 'job_seconds', help: 'Jobs.', labelNames: ['job'], buckets: [1], maxLabelSets: 2 })
+  const g = app.metrics.gauge({ name: 'queue_size', help: 'Queues.', labelNames: ['queue'], maxLabelSets: 1 })
+  const c = app.metrics.counter({ name: 'hits_total', help: 'Hits.', labelNames: ['page'], maxLabelSets: 2 })
+  h.observe({ job: 'a' }, 0.5)
+  h.labels('b').observe(0.5)
+  h.labels({ job: 'c' }).observe(0.5) // over the cap
+  h.startTimer({ job: 'd' })() // over the cap, through the timer
+  g.set({ queue: 'q1' }, 3)
+  g.set({ queue: 'q2' }, 4) // over the cap
+  g.labels('q3').inc() // over the cap, through a child
+  c.inc({ page: '/a' })
+  c.inc({ page: '/b' })
+  c.remove({ page: '/b' }) // frees its slot
+  c.inc({ page: '/c' })
+  c.labels('/d').inc() // over the cap
+  const first = await scrape(app)
+  t.same(find(first.samples, 'job_seconds_count').map((s) => [s.labels.job, s.value]), [['a', 1], ['b', 1], ['__overflow__', 2]])
+  t.same(find(first.samples, 'queue_size').map((s) => [s.labels.queue, s.value]), [['q1', 3], ['__overflow__', 5]], 'set 4, then inc 1, both on the overflow series')
+  t.same(find(first.samples, 'hits_total').map((s) => [s.labels.page, s.value]), [['/a', 1], ['/c', 1], ['__overflow__', 1]])
+  t.same(find(first.samples, 'o11y_metrics_overflow_total').map((s) => [s.labels.metric, s.value]), [['job_seconds', 2], ['queue_size', 2], ['hits_total', 1]])
+  c.reset()
+  c.inc({ page: '/x' })
+  c.inc({ page: '/y' })
+  const second = await scrape(app)
+  t.same(find(second.samples, 'hits_total').map((s) => [s.labels.page, s.value]), [['/x', 1], ['/y', 1]], 'reset frees every slot')
+})
+
+t.test('track metrics and metrics without labels are guarded too; a bad maxLabelSets is a definition error', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, maxLabelSets: 3 })
+  for (let i = 0; i < 10; i++) app.metrics.track(`fn_${i}`, () => i)()
+  const plain = app.metrics.counter({ name: 'plain_total', help: 'No labels.' })
+  for (let i = 0; i < 10; i++) plain.inc()
+  const { samples } = await scrape(app)
+  t.equal(find(samples, 'function_calls_total').length, 4, '3 functions + overflow')
+  t.equal(find(samples, 'function_calls_total', { function: '__overflow__' })[0]?.value, 7)
+  t.equal(find(samples, 'plain_total')[0]?.value, 10)
+  for (const bad of [0, 1.5, -1, '10', 2_000_000]) {
+    t.throws(() => app.metrics.counter({ name: 'capped_total', help: 'x', labelNames: ['a'], maxLabelSets: bad as number }), { code: 'O11Y_ERR_METRICS_DEFINITION', message: /maxLabelSets/ }, String(bad))
+  }
+})

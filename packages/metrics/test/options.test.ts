@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import t from 'tap'
-import { ERROR_CODES, MetricsError, o11yMetrics, type O11yMetricsOptions } from '../src/index'
+import { ERROR_CODES, ERROR_MESSAGES, MetricsError, o11yMetrics, RETIRED_CODES, WARNING_CODES, type O11yMetricsOptions } from '../src/index'
 
 async function register (options: unknown): Promise<void> {
   const app = Fastify()
@@ -31,8 +31,19 @@ const cases: Array<[string, unknown, string]> = [
   ['labelNames not an array', { labelNames: 'a' }, 'O11Y_ERR_METRICS_LABEL_NAMES'],
   ['labels not a function', { labelNames: ['a'], labels: {} }, 'O11Y_ERR_METRICS_LABELS_FUNCTION'],
   ['labels without labelNames', { labels: () => ({}) }, 'O11Y_ERR_METRICS_LABELS_FUNCTION'],
-  ['excludeRoutes with a relative path', { excludeRoutes: ['health'] }, 'O11Y_ERR_METRICS_EXCLUDE_ROUTES'],
-  ['excludeRoutes not an array', { excludeRoutes: '/health' }, 'O11Y_ERR_METRICS_EXCLUDE_ROUTES'],
+  ['ignoreRoutes with a relative path', { ignoreRoutes: ['health'] }, 'O11Y_ERR_METRICS_IGNORE_ROUTES'],
+  ['ignoreRoutes not an array', { ignoreRoutes: '/health' }, 'O11Y_ERR_METRICS_IGNORE_ROUTES'],
+  ['ignoreRoutes with a number', { ignoreRoutes: ['/a', 3] }, 'O11Y_ERR_METRICS_IGNORE_ROUTES'],
+  ['excludeRoutes (deprecated alias) checked the same way', { excludeRoutes: ['health'] }, 'O11Y_ERR_METRICS_IGNORE_ROUTES'],
+  ['both ignoreRoutes and excludeRoutes', { ignoreRoutes: ['/a'], excludeRoutes: ['/b'] }, 'O11Y_ERR_METRICS_IGNORE_ROUTES'],
+  ['statusCodes unknown', { statusCodes: 'classes' }, 'O11Y_ERR_METRICS_STATUS_CODES'],
+  ['unknown option (a typo)', { maxLabelSet: 10 }, 'O11Y_ERR_METRICS_UNKNOWN_OPTION'],
+  ['unknown option (another package\'s)', { lifecycleSpans: true }, 'O11Y_ERR_METRICS_UNKNOWN_OPTION'],
+  ['unknown endpoint option', { endpoint: { minInterval: 1000 } }, 'O11Y_ERR_METRICS_UNKNOWN_OPTION'],
+  ['unknown auth field', { endpoint: { auth: { type: 'bearer', token: 't', passwd: 'x' } } }, 'O11Y_ERR_METRICS_UNKNOWN_OPTION'],
+  ['endpoint.minIntervalMs negative', { endpoint: { minIntervalMs: -1 } }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['endpoint.minIntervalMs over a minute', { endpoint: { minIntervalMs: 60_001 } }, 'O11Y_ERR_METRICS_ENDPOINT'],
+  ['endpoint.minIntervalMs not a number', { endpoint: { minIntervalMs: '1000' } }, 'O11Y_ERR_METRICS_ENDPOINT'],
   ['exemplars not a boolean', { exemplars: 'yes' }, 'O11Y_ERR_METRICS_BOOLEAN'],
   ['runtimeMetrics not a boolean', { runtimeMetrics: 1 }, 'O11Y_ERR_METRICS_BOOLEAN'],
   ['endpoint not an object', { endpoint: true }, 'O11Y_ERR_METRICS_ENDPOINT'],
@@ -53,8 +64,17 @@ for (const [title, options, code] of cases) {
   })
 }
 
+t.test('an unknown option names itself and the known ones', async (t) => {
+  await t.rejects(register({ excludRoutes: ['/a'] }), { code: 'O11Y_ERR_METRICS_UNKNOWN_OPTION', message: /"excludRoutes"; known: registry, .*ignoreRoutes/ })
+  await t.rejects(register({ endpoint: { prot: 9464 } }), { code: 'O11Y_ERR_METRICS_UNKNOWN_OPTION', message: /endpoint\."prot"/ })
+})
+
 t.test('every code has a message, and the error class carries it', async (t) => {
-  for (const code of Object.keys(ERROR_CODES)) t.match(code, /^O11Y_ERR_METRICS_[A-Z_]+$/)
+  for (const [key, code] of Object.entries(ERROR_CODES)) {
+    t.equal(code, `O11Y_ERR_METRICS_${key}`, 'catalogue shape { KEY: O11Y_ERR_METRICS_KEY }')
+    t.type(ERROR_MESSAGES[code], 'string')
+  }
+  for (const [key, code] of Object.entries({ ...WARNING_CODES, ...RETIRED_CODES })) t.equal(code, `O11Y_ERR_METRICS_${key}`)
   const err = new MetricsError('O11Y_ERR_METRICS_NAMING')
   t.equal(err.code, 'O11Y_ERR_METRICS_NAMING')
   t.equal(err.message, "@o11y/metrics: option `naming` must be 'default' or 'otel'")
@@ -62,7 +82,8 @@ t.test('every code has a message, and the error class carries it', async (t) => 
 
 t.test('valid options register fine (null options too)', async (t) => {
   await register(null)
-  await register({ registry: new Registry(), prefix: 'app_', naming: 'otel', buckets: [0.1, 1], maxLabelSets: 10, labelNames: ['tenant'], labels: () => ({ tenant: 'a' }), excludeRoutes: [/^\/x/], exemplars: false, runtimeMetrics: false, endpoint: { path: '/m', auth: { type: 'basic', username: 'u', password: 'p' }, timeoutMs: 100 } })
+  await register({ registry: new Registry(), prefix: 'app_', naming: 'otel', buckets: [0.1, 1], maxLabelSets: 10, labelNames: ['tenant'], labels: () => ({ tenant: 'a' }), ignoreRoutes: [/^\/x/], statusCodes: 'class', exemplars: false, runtimeMetrics: false, endpoint: { path: '/m', auth: { type: 'basic', username: 'u', password: 'p' }, timeoutMs: 100, minIntervalMs: 1000 } })
+  await register({ ignoreRoutes: (route: string) => route === '/x', endpoint: { auth: { type: 'bearer', token: 't' } } })
   t.pass()
 })
 
@@ -72,8 +93,9 @@ t.test('every error code is documented in docs/errors.md and the README', async 
   const docs = readFileSync(resolve(__dirname, '../../../docs/errors.md'), 'utf8')
   const section = docs.slice(docs.indexOf('## @o11y/metrics'), docs.indexOf('## @o11y/tracing'))
   const readme = readFileSync(resolve(__dirname, '../README.md'), 'utf8')
-  for (const code of Object.keys(ERROR_CODES)) {
+  for (const code of [...Object.values(ERROR_CODES), ...Object.values(WARNING_CODES)]) {
     t.match(section, `| \`${code}\` |`, `${code} in docs/errors.md`)
     t.match(readme, `| \`${code}\` |`, `${code} in the README`)
   }
+  for (const code of Object.values(RETIRED_CODES)) t.match(section, `| \`${code}\` |`, `retired ${code} stays in docs/errors.md`)
 })

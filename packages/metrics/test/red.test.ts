@@ -142,8 +142,8 @@ t.test('a route opts out with config.metrics = false; /metrics and health routes
   t.same(find(samples, 'http_requests_total').map((s) => s.labels.route), ['/counted'])
 })
 
-t.test('excludeRoutes replaces the default list (strings and RegExps)', async (t) => {
-  const app = await buildApp(t, { excludeRoutes: ['/skip', /^\/admin\//] })
+t.test('ignoreRoutes replaces the default list (strings and RegExps)', async (t) => {
+  const app = await buildApp(t, { ignoreRoutes: ['/skip', /^\/admin\//] })
   app.get('/skip', async () => 'ok')
   app.get('/admin/:x', async () => 'ok')
   app.get('/health', async () => 'ok')
@@ -152,17 +152,82 @@ t.test('excludeRoutes replaces the default list (strings and RegExps)', async (t
   t.same(find(samples, 'http_requests_total').map((s) => s.labels.route).sort(), ['/health', '/metrics'])
 })
 
-t.test('routes registered before the plugin are recorded too (state built on their first request)', async (t) => {
-  const app = Fastify()
+t.test('excludeRoutes still works as a deprecated alias of ignoreRoutes and warns once with a code', async (t) => {
+  const warnings: Error[] = []
+  const onWarning = (w: Error): void => { warnings.push(w) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const app = await buildApp(t, { excludeRoutes: ['/skip'] })
+  await buildApp(t, { excludeRoutes: ['/skip'] })
+  app.get('/skip', async () => 'ok')
+  app.get('/kept', async () => 'ok')
+  await app.inject('/skip')
+  await app.inject('/kept')
+  await new Promise((r) => setImmediate(r))
+  t.same(find((await scrape(app)).samples, 'http_requests_total').map((s) => s.labels.route).sort(), ['/kept'])
+  const ours = warnings.filter((w) => (w as Error & { code?: string }).code === 'O11Y_ERR_METRICS_DEPRECATED_OPTION')
+  t.equal(ours.length, 1, 'warned once for two registrations')
+  t.equal(ours[0]?.name, 'DeprecationWarning')
+  t.match(ours[0]?.message, /excludeRoutes.*ignoreRoutes/)
+})
+
+t.test('ignoreRoutes as a function decides per route and method, once, in onRoute', async (t) => {
+  const calls: string[] = []
+  const app = await buildApp(t, {
+    ignoreRoutes: (route, method) => {
+      calls.push(`${method} ${route}`)
+      return route.startsWith('/internal') || (route === '/mixed' && method === 'POST')
+    }
+  })
+  app.get('/internal/x', async () => 'ok')
+  app.route({ method: ['GET', 'POST'], url: '/mixed', handler: async () => 'ok' })
+  app.get('/kept', async () => 'ok')
+  const before = calls.length
+  for (let i = 0; i < 3; i++) {
+    await app.inject('/internal/x')
+    await app.inject('/mixed')
+    await app.inject({ method: 'POST', url: '/mixed' })
+    await app.inject('/kept')
+  }
+  t.equal(calls.length, before, 'never called while requests are handled')
+  t.ok(calls.includes('GET /kept') && calls.includes('POST /mixed'))
+  const { samples } = await scrape(app)
+  t.same(find(samples, 'http_requests_total').map((s) => [s.labels.method, s.labels.route, s.value]), [
+    ['GET', '/mixed', 3],
+    ['GET', '/kept', 3]
+  ], 'POST /mixed and /internal/x are left out; the scrape itself is recorded only after its render')
+})
+
+t.test('a throwing ignoreRoutes function: the route is recorded, a coded warning is given once', async (t) => {
+  const warnings: Array<Error & { code?: string }> = []
+  const onWarning = (w: Error): void => { warnings.push(w) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const app = await buildApp(t, { ignoreRoutes: (route) => { if (route === '/boom') throw new Error('ignore exploded'); return false } })
+  app.get('/boom', async () => 'ok')
+  t.equal((await app.inject('/boom')).statusCode, 200)
+  await new Promise((r) => setImmediate(r))
+  t.equal(find((await scrape(app)).samples, 'http_requests_total', { route: '/boom' })[0]?.value, 1)
+  const ours = warnings.filter((w) => w.code === 'O11Y_ERR_METRICS_IGNORE_ROUTES_FAILED')
+  t.equal(ours.length, 1)
+  t.match(ours[0]?.message, /GET \/boom.*ignore exploded.*recorded/)
+})
+
+t.test('a route registered before the plugin is not recorded (onRoute never saw it); a coded warning names it once', async (t) => {
+  const logs = logCapture()
+  const app = Fastify({ logger: { level: 'warn', stream: logs.stream } })
   t.teardown(() => app.close())
   app.get('/early/:id', async () => 'ok')
-  app.get('/early-off', { config: { metrics: false } }, async () => 'ok')
   await app.register(o11yMetrics)
-  await app.inject('/early/1')
-  await app.inject('/early/2')
-  await app.inject('/early-off')
+  app.get('/late', async () => 'ok')
+  t.equal((await app.inject('/early/1')).statusCode, 200)
+  t.equal((await app.inject('/early/2')).statusCode, 200)
+  await app.inject('/late')
   const { samples } = await scrape(app)
-  t.same(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.value]), [['/early/:id', 2]])
+  t.same(find(samples, 'http_requests_total').map((s) => [s.labels.route, s.value]), [['/late', 1]])
+  const lines = logs.lines.filter((l) => l.code === 'O11Y_ERR_METRICS_ROUTE_NOT_SEEN')
+  t.equal(lines.length, 1, 'once per route')
+  t.match(lines[0], { route: '/early/:id', msg: /registered before the plugin/ })
 })
 
 t.test('custom labels: declared names, global and per-route functions', async (t) => {

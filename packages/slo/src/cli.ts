@@ -1,15 +1,10 @@
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { CLI, EXIT } from './constants'
+import { EXIT, finish, lines, type RunResult } from '@o11y/cli-kit'
+import { CLI } from './constants'
 import { ERROR_CODES, SloError, isSloError } from './errors'
 import { checkFiles, generateFiles, writeFiles, type GeneratedFile } from './generate'
 import { loadSpec } from './spec'
-
-export interface RunResult {
-  exitCode: number
-  stdout: string[]
-  stderr: string[]
-}
 
 export const USAGE = `Usage: ${CLI.name} <command> --${CLI.flags.spec} <file> [--${CLI.flags.spec} <file> ...] [--${CLI.flags.outDir} <dir>]
 
@@ -31,10 +26,15 @@ function usageError (message: string): SloError {
   return new SloError(ERROR_CODES.USAGE, `${message} (run \`${CLI.name} --${CLI.flags.help}\`)`)
 }
 
-/** Run the CLI without touching the process: returns the exit code and the lines to print. */
+/** Run the CLI without touching the process: returns the exit code and what to print. */
 export function run (argv: string[]): RunResult {
   const stdout: string[] = []
   const stderr: string[] = []
+  const { exitCode } = execute(argv, stdout, stderr)
+  return { exitCode, stdout: lines(stdout), stderr: lines(stderr) }
+}
+
+function execute (argv: string[], stdout: string[], stderr: string[]): Pick<RunResult, 'exitCode'> {
   let debug = argv.includes(`--${CLI.flags.debug}`)
   try {
     const { values, positionals } = parseArgs({
@@ -51,7 +51,7 @@ export function run (argv: string[]): RunResult {
     debug = values[CLI.flags.debug] === true
     if (values[CLI.flags.help] === true) {
       stdout.push(USAGE)
-      return { exitCode: EXIT.ok, stdout, stderr }
+      return { exitCode: EXIT.OK }
     }
     const [command, ...extra] = positionals
     if (command === undefined) throw usageError('missing command: one of ' + CLI.commands.join(', '))
@@ -73,23 +73,23 @@ export function run (argv: string[]): RunResult {
     }
     if (command === 'validate') {
       for (const { file, spec } of specs) stdout.push(`${file}: ok (${spec.service}, ${spec.slos.length} SLOs)`)
-      return { exitCode: EXIT.ok, stdout, stderr }
+      return { exitCode: EXIT.OK }
     }
     const dir = outDir as string
     const files: GeneratedFile[] = specs.flatMap(({ file, spec }) => generateFiles(spec, { specFile: file, outDir: dir }))
       .sort((a, b) => a.path.localeCompare(b.path))
     if (command === 'generate') {
       for (const written of writeFiles(dir, files)) stdout.push(`wrote ${written}`)
-      return { exitCode: EXIT.ok, stdout, stderr }
+      return { exitCode: EXIT.OK }
     }
     const stale = checkFiles(dir, files).filter((entry) => entry.status !== 'up-to-date')
     for (const entry of stale) stdout.push(`${entry.status}: ${join(dir, entry.path)}`)
     if (stale.length > 0) {
       stderr.push(`${CLI.name}: ${stale.length} generated file(s) out of date; run \`${CLI.name} generate ${specFiles.map((f) => `--${CLI.flags.spec} ${f}`).join(' ')} --${CLI.flags.outDir} ${dir}\``)
-      return { exitCode: EXIT.findings, stdout, stderr }
+      return { exitCode: EXIT.FINDINGS }
     }
     stdout.push(`${files.length} generated files up to date`)
-    return { exitCode: EXIT.ok, stdout, stderr }
+    return { exitCode: EXIT.OK }
   } catch (err) {
     if (isSloError(err)) {
       stderr.push(`${err.message} [${err.code}]`)
@@ -99,14 +99,11 @@ export function run (argv: string[]): RunResult {
       stderr.push(`${CLI.name}: ${(err as Error).message}`)
     }
     if (debug && err instanceof Error && err.stack) stderr.push(err.stack)
-    return { exitCode: EXIT.usage, stdout, stderr }
+    return { exitCode: EXIT.USAGE }
   }
 }
 
 /** Entry point of the `o11y-slo` bin. */
 export function main (argv: string[] = process.argv.slice(2)): void {
-  const result = run(argv)
-  if (result.stdout.length > 0) process.stdout.write(result.stdout.join('\n') + '\n')
-  if (result.stderr.length > 0) process.stderr.write(result.stderr.join('\n') + '\n')
-  process.exitCode = result.exitCode
+  finish(run(argv))
 }

@@ -1,20 +1,22 @@
+import { projectHome, type Manifest } from '@o11y/cli-kit'
+import { BUCKET_BOUND_LABEL, DEFAULT_LATENCY_BUCKETS, HISTOGRAM_SERIES, KNOWN_HTTP_METHODS, LABELS, METRIC_NAMES } from '@o11y/semconv'
 /**
  * Every name a user, a dashboard or an alert sees is defined here once and documented in the README.
  */
 
-/** Metric names produced by @o11y/metrics (see CONTRACTS.md). The SLIs are computed from these only. */
+/** Metric names produced by @o11y/metrics (its README, "Telemetry emitted"). The SLIs are computed from these only. */
 export const METRICS = {
-  requests: 'http_requests_total',
-  durationBucket: 'http_request_duration_seconds_bucket',
-  durationCount: 'http_request_duration_seconds_count'
+  requests: METRIC_NAMES.requestsTotal,
+  durationBucket: `${METRIC_NAMES.requestDuration}${HISTOGRAM_SERIES.bucket}`,
+  durationCount: `${METRIC_NAMES.requestDuration}${HISTOGRAM_SERIES.count}`
 } as const
 
 /** Labels of the source metrics. */
 export const SOURCE_LABELS = {
-  route: 'route',
-  method: 'method',
-  statusCode: 'status_code',
-  le: 'le'
+  route: LABELS.route,
+  method: LABELS.method,
+  statusCode: LABELS.statusCode,
+  le: BUCKET_BOUND_LABEL
 } as const
 
 /** Labels the generated recording rules and alerts carry. */
@@ -62,19 +64,30 @@ export const BURN_TIERS: readonly BurnTier[] = [
 ]
 
 /** Bucket bounds of http_request_duration_seconds in @o11y/metrics (OpenTelemetry HTTP defaults). */
-export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
+export const DEFAULT_BUCKETS: readonly number[] = DEFAULT_LATENCY_BUCKETS
 
 export const DEFAULTS = {
   window: '30d',
   selectorLabel: 'service',
   /** Low-traffic guard: a tier fires only with at least this many requests in its long window. */
-  minRequests: 100,
-  runbookUrl: 'https://example.invalid/o11y-fastify/blob/main/docs/slo.md'
+  minRequests: 100
 } as const
+
+/**
+ * The project's docs, from this package's package.json `repository` (which scripts/project-urls.mjs
+ * derives from the root package.json `homepage`). The alerts' runbook links point into it unless
+ * O11Y_RUNBOOK_BASE_URL or a spec's `runbookUrl` says otherwise.
+ */
+export const DOCS_BASE_URL = `${projectHome(require('../package.json') as Manifest)}/blob/main/docs`
+/** Environment variable with the base URL of self-hosted runbooks: `<base>/slo.md#<tier>`. */
+export const RUNBOOK_BASE_ENV = 'O11Y_RUNBOOK_BASE_URL'
+/** The page under the runbook base whose anchors are the burn tiers. */
+export const RUNBOOK_PAGE = 'slo.md'
 
 export const SELECTOR_LABELS = ['service', 'job'] as const
 export const SLI_KINDS = ['availability', 'latency'] as const
-export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+/** The methods a spec may select on: the ones @o11y/metrics records as they are (any other is `_OTHER`). */
+export const HTTP_METHODS = KNOWN_HTTP_METHODS
 
 /** Where the generated files go inside --out-dir. */
 export const LAYOUT = {
@@ -98,6 +111,5 @@ export const CLI = {
 } as const
 
 /** Exit codes of the CLI (eslint convention). */
-export const EXIT = { ok: 0, findings: 1, usage: 2 } as const
 
 export const PACKAGE_NAME = '@o11y/slo'

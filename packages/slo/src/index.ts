@@ -1,4 +1,4 @@
-export { loadSpec, parseSpec, validateSpec } from './spec'
+export { loadSpec, parseSpec, validateSpec, defaultRunbookUrl } from './spec'
 export type { Spec, Slo, SpecInput, SloInput, SliKind, SelectorLabel, HttpMethod } from './spec'
 export { SPEC_SCHEMA } from './schema'
 export { buildRules, alertName, tierThreshold } from './rules'
@@ -10,10 +10,9 @@ export type { Dashboard, Panel } from './dashboard'
 export { generateFiles, writeFiles, checkFiles } from './generate'
 export type { GeneratedFile, GenerateOptions, FileStatus } from './generate'
 export { run } from './cli'
-export type { RunResult } from './cli'
-export { SloError, ERROR_CODES, isSloError } from './errors'
-export type { SloErrorCode } from './errors'
+export { SloError, ERROR_CODES, ERROR_MESSAGES, isSloError } from './errors'
+export type { SloErrorCode, SloErrorKey } from './errors'
 export {
-  METRICS, SLO_LABELS, RECORDS, RATE_WINDOWS, BURN_TIERS, SEVERITY, DEFAULT_BUCKETS, DEFAULTS, LAYOUT, EXIT
+  METRICS, SLO_LABELS, RECORDS, RATE_WINDOWS, BURN_TIERS, SEVERITY, DEFAULT_BUCKETS, DEFAULTS, LAYOUT, DOCS_BASE_URL, RUNBOOK_BASE_ENV
 } from './constants'
 export type { BurnTier, RateWindow } from './constants'

@@ -1,3 +1,4 @@
+import { METRIC_NAMES } from '@o11y/semconv'
 import { HTTP_METHODS, SELECTOR_LABELS, SLI_KINDS } from './constants'
 
 /**
@@ -5,7 +6,8 @@ import { HTTP_METHODS, SELECTOR_LABELS, SLI_KINDS } from './constants'
  * (threshold vs buckets, unique names, the objective's range) are checked in spec.ts with their own codes.
  */
 export const SPEC_SCHEMA = {
-  $id: 'https://example.invalid/o11y-fastify/slo-spec.schema.json',
+  // An identifier, not a location: nothing is fetched from it.
+  $id: 'urn:o11y:slo:spec',
   title: 'o11y-slo spec',
   type: 'object',
   additionalProperties: false,
@@ -23,7 +25,7 @@ export const SPEC_SCHEMA = {
       type: 'array',
       minItems: 1,
       items: { type: 'number' },
-      description: 'Bucket bounds of http_request_duration_seconds when the service overrides the defaults.'
+      description: `Bucket bounds of ${METRIC_NAMES.requestDuration} when the service overrides the defaults.`
     },
     minRequests: { type: 'integer', minimum: 0, description: 'Low-traffic guard: requests needed in a tier\'s long window before it fires. Default 100.' },
     runbookUrl: { type: 'string', pattern: '^https?://', description: 'Page whose anchors the alerts\' runbook_url points to.' },

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import Ajv from 'ajv'
 import type { ErrorObject } from 'ajv'
 import { parseDocument } from 'yaml'
-import { DEFAULT_BUCKETS, DEFAULTS, type SELECTOR_LABELS, type SLI_KINDS, type HTTP_METHODS } from './constants'
+import { METRIC_NAMES } from '@o11y/semconv'
+import { DEFAULT_BUCKETS, DEFAULTS, DOCS_BASE_URL, RUNBOOK_BASE_ENV, RUNBOOK_PAGE, type SELECTOR_LABELS, type SLI_KINDS, type HTTP_METHODS } from './constants'
 import { ERROR_CODES, SloError } from './errors'
 import { SPEC_SCHEMA } from './schema'
 
@@ -110,6 +111,19 @@ function windowDays (window: string, file: string | undefined): number {
  * Validate a parsed spec object and apply defaults. Throws SloError naming the field on the first problem.
  * `file` is only used in messages.
  */
+/**
+ * The runbook page of the alerts: `<base>/slo.md` where base is O11Y_RUNBOOK_BASE_URL (for teams
+ * that host their own runbooks) or the project's docs.
+ */
+export function defaultRunbookUrl (env: NodeJS.ProcessEnv = process.env): string {
+  const base = env[RUNBOOK_BASE_ENV]
+  if (base === undefined || base === '') return `${DOCS_BASE_URL}/${RUNBOOK_PAGE}`
+  if (!/^https?:\/\/[^\s#?]+$/.test(base)) {
+    throw new SloError(ERROR_CODES.RUNBOOK_BASE_URL, `${RUNBOOK_BASE_ENV} must be an http(s) URL without query or fragment, got ${JSON.stringify(base.slice(0, 200))}`)
+  }
+  return `${base.replace(/\/+$/, '')}/${RUNBOOK_PAGE}`
+}
+
 export function validateSpec (input: unknown, file?: string): Spec {
   if (!validateSchema(input)) {
     const errors = validateSchema.errors ?? []
@@ -143,7 +157,7 @@ export function validateSpec (input: unknown, file?: string): Spec {
         throw new SloError(ERROR_CODES.MISSING_FIELD, 'a latency SLI needs a "threshold" in seconds (one of the histogram bucket bounds)', { path: at('threshold'), file })
       }
       if (!buckets.includes(slo.threshold)) {
-        throw new SloError(ERROR_CODES.THRESHOLD, `threshold ${slo.threshold}s is not a bucket bound of http_request_duration_seconds; use one of ${buckets.join(', ')} (or declare the service's custom "buckets")`, { path: at('threshold'), file })
+        throw new SloError(ERROR_CODES.THRESHOLD, `threshold ${slo.threshold}s is not a bucket bound of ${METRIC_NAMES.requestDuration}; use one of ${buckets.join(', ')} (or declare the service's custom "buckets")`, { path: at('threshold'), file })
       }
     } else if (slo.threshold !== undefined) {
       throw new SloError(ERROR_CODES.UNKNOWN_FIELD, '"threshold" only applies to latency SLIs (sli: latency)', { path: at('threshold'), file })
@@ -169,7 +183,7 @@ export function validateSpec (input: unknown, file?: string): Spec {
     windowDays: days,
     selectorLabel: spec.selectorLabel ?? DEFAULTS.selectorLabel,
     buckets,
-    runbookUrl: spec.runbookUrl ?? DEFAULTS.runbookUrl,
+    runbookUrl: spec.runbookUrl ?? defaultRunbookUrl(),
     slos
   }
 }

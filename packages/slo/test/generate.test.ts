@@ -62,7 +62,7 @@ t.test('alert tiers: Google SRE Workbook burn rates, windows, severities, guard,
       `(\n  slo:sli_error:ratio_rate${long}{service="order-service",slo="availability"} > ${threshold}\n  and\n` +
       `  slo:sli_error:ratio_rate${short}{service="order-service",slo="availability"} > ${threshold}\n)\n` +
       `and on ()\nsum(increase(http_requests_total{service="order-service"}[${long}])) >= 100`)
-    t.equal(rule.annotations.runbook_url, `https://example.invalid/o11y-fastify/blob/main/docs/slo.md#${BURN_TIERS[i]?.id}`)
+    t.equal(rule.annotations.runbook_url, `https://github.com/o11y-fastify/o11y-fastify/blob/main/docs/slo.md#${BURN_TIERS[i]?.id}`, 'the project docs, from the root package.json homepage')
   })
   t.equal(rules[0]?.annotations.summary, 'order-service SLO availability: error budget burning 14.4x too fast over 1h and 5m')
   t.equal(rules[0]?.annotations.description,

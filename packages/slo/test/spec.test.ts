@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { DEFAULT_BUCKETS, ERROR_CODES, SloError, loadSpec, parseSpec, validateSpec } from '../src/index'
+import { DEFAULT_BUCKETS, DOCS_BASE_URL, ERROR_CODES, SloError, defaultRunbookUrl, loadSpec, parseSpec, validateSpec } from '../src/index'
 import { ORDER_SERVICE_SPEC, REPO_ROOT, VALID_SPEC, tempDir } from './helpers'
 
 /** Parse `text` and return the SloError it throws (fails the test when nothing is thrown). */
@@ -98,7 +98,7 @@ t.test('O11Y_ERR_SLO_INVALID_FIELD: wrong types, enums, patterns', async (t) => 
     ['version: 1', 'version: 2', 'version', /must be 1/],
     ['service: shop', 'service: Shop Front', 'service', /must match pattern/],
     ['    sli: latency', '    sli: speed', 'slos[1].sli', /must be one of "availability", "latency"/],
-    ['    method: GET', '    method: get', 'slos[1].method', /must be one of "GET"/],
+    ['    method: GET', '    method: get', 'slos[1].method', /must be one of "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE", "QUERY"/],
     ['    route: /api/search', '    route: api/search', 'slos[1].route', /must match pattern "\^\/"/],
     ['    objective: 99.9', '    objective: high', 'slos[0].objective', /must be number/],
     ['  - name: availability', '  - name: Availability!', 'slos[0].name', /must match pattern/]
@@ -172,4 +172,23 @@ t.test('every error code is documented in docs/errors.md and the README', async 
     t.match(section, `| \`${code}\` |`, `${code} in docs/errors.md`)
     t.match(readme, `| \`${code}\` |`, `${code} in the README`)
   }
+})
+
+t.test('runbook links: the project docs by default, O11Y_RUNBOOK_BASE_URL for self-hosted runbooks, a spec runbookUrl over both', async (t) => {
+  const root = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { homepage: string }
+  t.equal(DOCS_BASE_URL, `${root.homepage}/blob/main/docs`, 'derived from the root package.json homepage')
+  t.equal(defaultRunbookUrl({}), `${root.homepage}/blob/main/docs/slo.md`)
+  t.equal(defaultRunbookUrl({ O11Y_RUNBOOK_BASE_URL: '' }), `${root.homepage}/blob/main/docs/slo.md`, 'empty means unset')
+  t.equal(defaultRunbookUrl({ O11Y_RUNBOOK_BASE_URL: 'https://wiki.example.com/runbooks/' }), 'https://wiki.example.com/runbooks/slo.md')
+  for (const bad of ['javascript:alert(1)', 'wiki.example.com/runbooks', 'https://wiki.example.com/a b', 'https://w.example.com/?q=1', 'https://w.example.com/#x', `https://w.example.com/${'x'.repeat(100000)} `]) {
+    t.throws(() => defaultRunbookUrl({ O11Y_RUNBOOK_BASE_URL: bad }), { code: ERROR_CODES.RUNBOOK_BASE_URL, message: /O11Y_RUNBOOK_BASE_URL must be an http\(s\) URL/ }, bad.slice(0, 40))
+  }
+
+  const saved = process.env.O11Y_RUNBOOK_BASE_URL
+  t.teardown(() => { if (saved === undefined) delete process.env.O11Y_RUNBOOK_BASE_URL; else process.env.O11Y_RUNBOOK_BASE_URL = saved })
+  process.env.O11Y_RUNBOOK_BASE_URL = 'https://runbooks.internal.example.com'
+  t.equal(parseSpec(VALID_SPEC).runbookUrl, 'https://runbooks.internal.example.com/slo.md')
+  t.equal(parseSpec(VALID_SPEC + 'runbookUrl: https://docs.example.com/our-slos.md\n').runbookUrl, 'https://docs.example.com/our-slos.md', 'the spec wins')
+  process.env.O11Y_RUNBOOK_BASE_URL = 'not a url'
+  t.throws(() => parseSpec(VALID_SPEC), { code: ERROR_CODES.RUNBOOK_BASE_URL })
 })

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 
 export interface ConsumerExports {
   esm: string[]
@@ -23,4 +25,55 @@ export function loadAsConsumers (specifier: string, cwd: string): ConsumerExport
 function lastLine (text: string): string {
   const lines = text.trim().split('\n')
   return lines[lines.length - 1] ?? '[]'
+}
+
+export interface InstalledCopy {
+  /** Relative to the install folder, with `/` separators: `node_modules/a/node_modules/b`. */
+  path: string
+  version: string
+}
+
+/**
+ * Every installed copy of package `name` under `dir/node_modules`, nested ones included, sorted by
+ * path: what a fresh `npm install` put on disk (npm's layout; pnpm's `.pnpm` store is skipped).
+ */
+export function installedCopies (dir: string, name: string): InstalledCopy[] {
+  const found: InstalledCopy[] = []
+  const walk = (modules: string, rel: string): void => {
+    if (!existsSync(modules)) return
+    for (const entry of readdirSync(modules)) {
+      if (entry.startsWith('.')) continue
+      const names = entry.startsWith('@') ? readdirSync(join(modules, entry)).map((n) => `${entry}/${n}`) : [entry]
+      for (const pkg of names) {
+        const pkgDir = join(modules, pkg)
+        const relPath = `${rel}node_modules/${pkg}`
+        if (pkg === name) found.push({ path: relPath, version: packageVersion(pkgDir) })
+        walk(join(pkgDir, 'node_modules'), `${relPath}/`)
+      }
+    }
+  }
+  walk(join(dir, 'node_modules'), '')
+  return found.sort((a, b) => a.path.localeCompare(b.path))
+}
+
+/**
+ * The folder Node's `require` loads package `name` from when asked by code in `fromDir`: the first
+ * `node_modules/<name>` up the folders from the real path of `fromDir`, as a real path (pnpm's
+ * links resolved, so that two answers are the same copy exactly when they are equal). Undefined
+ * when no folder up the tree holds it.
+ */
+export function resolvePackageDir (name: string, fromDir: string): string | undefined {
+  let dir = realpathSync(fromDir)
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate)
+    const parent = dirname(dir)
+    if (parent === dir) return undefined
+    dir = parent
+  }
+}
+
+/** The `version` of the package.json in `pkgDir`. */
+export function packageVersion (pkgDir: string): string {
+  return (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version
 }

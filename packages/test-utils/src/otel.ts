@@ -3,11 +3,11 @@ import {
   type Context, type TextMapGetter, type TextMapPropagator, type TextMapSetter
 } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace'
 
 export interface MemoryTracing {
   exporter: InMemorySpanExporter
-  provider: BasicTracerProvider
+  provider: TracerProvider
   /** Spans that have ended so far, in the order they ended. */
   spans (): ReadableSpan[]
   /** Forget the spans collected so far. */
@@ -24,7 +24,7 @@ export interface MemoryTracing {
  */
 export function createMemoryTracing (): MemoryTracing {
   const exporter = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] })
   if (!trace.setGlobalTracerProvider(provider)) {
     throw new Error('createMemoryTracing: a global tracer provider is already registered; shut it down first')
   }

@@ -1,9 +1,10 @@
 import t from 'tap'
 import http2 from 'node:http2'
 import { gzipSync } from 'node:zlib'
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
-import { createMemoryTracing, decodeGrpcMessages, decodeTraces, OTLP_GRPC_TRACE_EXPORT_PATH, startOtlpGrpcReceiver, startOtlpReceiver } from '../src/index'
+import { ROOT_CONTEXT, SeverityNumber, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
+import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs'
+import { createMemoryTracing, decodeGrpcMessages, decodeMetrics, decodeTraces, OTLP_GRPC_LOGS_EXPORT_PATH, OTLP_GRPC_METRICS_EXPORT_PATH, OTLP_GRPC_TRACE_EXPORT_PATH, startOtlpGrpcReceiver, startOtlpReceiver } from '../src/index'
 
 async function someSpans () {
   const memory = createMemoryTracing()
@@ -44,7 +45,7 @@ t.test('decodes what an OTLP exporter serializes, over HTTP', async (t) => {
   const gz = await fetch(receiver.tracesUrl, { method: 'POST', headers: { 'content-encoding': 'gzip' }, body: gzipSync(body) })
   t.equal(gz.status, 200, 'gzip bodies are accepted')
   t.equal(receiver.spans().length, 4)
-  t.equal((await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', body })).status, 404)
+  t.equal((await fetch(`${receiver.url}/v1/unknown`, { method: 'POST', body })).status, 404)
   t.equal((await fetch(receiver.tracesUrl, { method: 'POST', body: Buffer.from([0xff, 0xff, 0xff]) })).status, 400)
   await t.rejects(receiver.waitForSpans(10, 50), /4 of 10 spans/)
 })
@@ -158,4 +159,92 @@ t.test('decodeGrpcMessages', async (t) => {
   t.throws(() => decodeGrpcMessages(Buffer.from([0, 0, 0])), /truncated gRPC message prefix/)
   t.throws(() => decodeGrpcMessages(Buffer.from([0, 0, 0, 0, 9, 1])), /truncated gRPC message$/)
   t.throws(() => decodeGrpcMessages(frame(Buffer.from('x'), true)), /unsupported grpc-encoding identity/)
+})
+
+// Metrics: the real OTLP metrics exporters (proto and gRPC) are driven against these receivers in
+// packages/metrics test/otlp.test.ts; here the hostile inputs.
+t.test('metrics: undecodable bodies are refused, empty ones accepted, waitForMetrics times out', async (t) => {
+  t.same(decodeMetrics(new Uint8Array()), [])
+  const http = await startOtlpReceiver()
+  t.teardown(() => http.close())
+  t.equal(http.metricsUrl, `${http.url}/v1/metrics`)
+  const bad = await fetch(http.metricsUrl, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: Buffer.from([0xff, 0xff, 0xff]) })
+  t.equal(bad.status, 400)
+  t.match(await bad.text(), /cannot decode/)
+  const empty = await fetch(http.metricsUrl, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, body: gzipSync(Buffer.alloc(0)) })
+  t.equal(empty.status, 200)
+  t.match(http.requests, [{ path: '/v1/metrics' }, { path: '/v1/metrics', metrics: 0 }])
+  await t.rejects(http.waitForMetrics(() => true, 100), /no matching metric after 100 ms \(1 metrics exports, 0 metrics received\)/)
+
+  const grpc = await startOtlpGrpcReceiver()
+  t.teardown(() => grpc.close())
+  t.equal(grpc.metricsUrl, grpc.url)
+  const g = await grpcCall(grpc.url, OTLP_GRPC_METRICS_EXPORT_PATH, frame(Buffer.from([0xff, 0xff, 0xff])))
+  t.equal(g.status, '3', 'undecodable: INVALID_ARGUMENT')
+  t.equal((await grpcCall(grpc.url, OTLP_GRPC_METRICS_EXPORT_PATH, frame(new Uint8Array()))).status, '0')
+  t.same(grpc.metrics(), [])
+})
+
+async function someLogs () {
+  const exporter = new InMemoryLogRecordExporter()
+  const provider = new LoggerProvider({ processors: [new SimpleLogRecordProcessor({ exporter })] })
+  const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 }
+  const logger = provider.getLogger('receiver-test', '0.1.0')
+  logger.emit({
+    timestamp: 1_700_000_000_123,
+    severityNumber: SeverityNumber.WARN,
+    severityText: 'WARN',
+    body: 'payment retried',
+    attributes: { route: '/x', status_code: 502, nested: { a: [1, 'b'] } },
+    context: trace.setSpanContext(ROOT_CONTEXT, spanContext)
+  })
+  logger.emit({ severityNumber: SeverityNumber.INFO, body: 'outside a span' })
+  const records = exporter.getFinishedLogRecords()
+  await provider.shutdown()
+  return records
+}
+
+t.test('decodes ExportLogsServiceRequest over HTTP (/v1/logs): body, severity, attributes, trace context', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  t.equal(receiver.logsUrl, `${receiver.url}/v1/logs`)
+  const body = ProtobufLogsSerializer.serializeRequest(await someLogs())!
+  const res = await fetch(receiver.logsUrl, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body })
+  t.equal(res.status, 200)
+  const logs = await receiver.waitForLogs(2)
+  const warn = logs.find((l) => l.body === 'payment retried')!
+  t.match(warn, {
+    severityNumber: 13,
+    severityText: 'WARN',
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    traceFlags: 1,
+    timeUnixNano: '1700000000123000000',
+    scope: { name: 'receiver-test', version: '0.1.0' }
+  })
+  t.same(warn.attributes, { route: '/x', status_code: 502, nested: { a: [1, 'b'] } })
+  t.equal(warn.resource['telemetry.sdk.language'], 'nodejs')
+  const plain = logs.find((l) => l.body === 'outside a span')!
+  t.match(plain, { traceId: '', spanId: '', traceFlags: 0, severityNumber: 9 })
+  t.match(receiver.requests, [{ path: '/v1/logs', logs: 2, spans: 0 }])
+  t.equal(receiver.spans().length, 0, 'logs are not taken for spans')
+  t.equal((await fetch(receiver.logsUrl, { method: 'POST', body: Buffer.from([0xff, 0xff, 0xff]) })).status, 400)
+  await t.rejects(receiver.waitForLogs(5, 50), /2 of 5 log records/)
+})
+
+t.test('gRPC receiver: decodes LogsService/Export; refuse and hang apply to logs too', async (t) => {
+  const receiver = await startOtlpGrpcReceiver()
+  t.teardown(() => receiver.close())
+  t.equal(receiver.logsUrl, receiver.url)
+  const message = ProtobufLogsSerializer.serializeRequest(await someLogs())!
+  const ok = await grpcCall(receiver.url, OTLP_GRPC_LOGS_EXPORT_PATH, frame(message))
+  t.equal(ok.status, '0')
+  const logs = await receiver.waitForLogs(2)
+  t.match(logs.find((l) => l.body === 'payment retried'), { severityNumber: 13, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' })
+  t.match(receiver.requests, [{ path: OTLP_GRPC_LOGS_EXPORT_PATH, logs: 2, spans: 0 }])
+
+  const refusing = await startOtlpGrpcReceiver({ mode: 'refuse' })
+  t.teardown(() => refusing.close())
+  t.equal((await grpcCall(refusing.url, OTLP_GRPC_LOGS_EXPORT_PATH, frame(message))).status, '14')
+  t.equal(refusing.logs().length, 0)
 })

@@ -148,3 +148,56 @@ t.test('freePort and waitFor', async (t) => {
   await t.rejects(waitFor(() => { throw new Error('nope') }, { timeoutMs: 20, intervalMs: 5, description: 'x' }),
     /timed out after 20 ms waiting for x \(last error: nope\)/)
 })
+
+t.test('startAlertmanager with cluster: two members gossip, the same alert posted to both is notified once; kill() ends one at once', requireTool('prometheus-alertmanager'), async (t) => {
+  const hook = await startWebhookReceiver()
+  t.teardown(() => hook.close())
+  const config = [
+    'route:',
+    '  receiver: hook',
+    '  group_by: [alertname]',
+    '  group_wait: 0s',
+    '  group_interval: 1s',
+    'receivers:',
+    '  - name: hook',
+    `    webhook_configs: [{ url: "${hook.url}/hook", send_resolved: false }]`,
+    ''
+  ].join('\n')
+  const [g1, g2] = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`]
+  const [a, b] = await Promise.all([
+    startAlertmanager({ configYaml: config, cluster: { listenAddress: g1, peers: [g2], peerTimeout: '2s' } }),
+    startAlertmanager({ configYaml: config, cluster: { listenAddress: g2, peers: [g1], peerTimeout: '2s' } })
+  ])
+  t.teardown(() => a.stop())
+  t.teardown(() => b.stop())
+  const status = await a.waitFor(async () => {
+    const s = await a.clusterStatus()
+    return s.status === 'ready' && s.peers.length === 2 ? s : undefined
+  }, { timeoutMs: 20_000, description: 'a settled two-member cluster' })
+  t.same(status.peers.map((p) => p.address).sort(), [g1, g2].sort())
+  const alert = { labels: { alertname: 'Twice', severity: 'warning' } }
+  await Promise.all([a.postAlerts([alert]), b.postAlerts([alert])])
+  await hook.waitFor(() => hook.notifications.find((n) => n.commonLabels.alertname === 'Twice'), { timeoutMs: 15_000 })
+  // The second member waits its peer timeout (2 s) and then finds the first one's entry in the
+  // gossiped notification log; without the cluster it would send its own notification by now.
+  await new Promise((r) => setTimeout(r, 5000))
+  t.equal(hook.notifications.filter((n) => n.commonLabels.alertname === 'Twice').length, 1, 'one notification for two Alertmanagers')
+  await b.kill()
+  t.equal((await fetch(`${b.url}/-/ready`).catch((err: Error) => err)) instanceof Error, true, 'the killed member no longer answers')
+  t.equal((await a.clusterStatus()).status, 'ready', 'the survivor still answers')
+})
+
+t.test('startPrometheus passes env to the process (external labels from ${VAR}) and kill() ends it at once', requireTool('prometheus'), async (t) => {
+  const prom = await startPrometheus({
+    configYaml: 'global:\n  external_labels:\n    replica: ${O11Y_TEST_REPLICA}\n',
+    args: ['--enable-feature=expand-external-labels'],
+    env: { O11Y_TEST_REPLICA: 'r-7' }
+  })
+  t.teardown(() => prom.stop())
+  const res = await fetch(`${prom.url}/api/v1/status/config`)
+  const body = await res.json() as { data: { yaml: string } }
+  t.match(body.data.yaml, /replica: r-7/)
+  await prom.kill()
+  t.ok((await fetch(`${prom.url}/-/ready`).catch((err: Error) => err)) instanceof Error, 'killed')
+  await prom.stop()
+})

@@ -1,6 +1,6 @@
 import {
-  DEFAULTS, ENV, ERROR_CODES, EXPORTERS, PROTOCOLS, SAMPLERS,
-  type ExporterName, type Protocol, type SamplerName
+  DEFAULTS, ENV, ERROR_CODES, EXPORTERS, LOG_LEVELS, PROPAGATORS, PROTOCOLS, RESOURCE_DETECTORS, SAMPLERS,
+  type ExporterName, type LogLevelName, type PropagatorName, type Protocol, type ResourceDetectorName, type SamplerName
 } from './constants'
 import type { WarningLogger } from './errors'
 
@@ -17,12 +17,26 @@ export interface EnvConfig {
   baseEndpoint?: string
   sampler: SamplerName
   samplerRatio: number
+  propagators: readonly PropagatorName[]
+  resourceDetectors: readonly ResourceDetectorName[]
   /** OTEL_BSP_* and attribute limits, only when set (and valid). */
   scheduledDelayMillis?: number
   exportTimeoutMillis?: number
   maxQueueSize?: number
   maxExportBatchSize?: number
   attributeValueLengthLimit?: number
+  /** The OTEL_*_COUNT_LIMIT variables of the SDK specification, only those set (and valid). */
+  spanLimits?: SpanCountLimits
+  /** OTEL_LOG_LEVEL, lower-cased, when set (and valid). */
+  logLevel?: LogLevelName
+}
+
+export interface SpanCountLimits {
+  attributeCountLimit?: number
+  eventCountLimit?: number
+  linkCountLimit?: number
+  attributePerEventCountLimit?: number
+  attributePerLinkCountLimit?: number
 }
 
 type Env = Record<string, string | undefined>
@@ -104,6 +118,17 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
     else bad(ENV.TRACES_SAMPLER_ARG, ratioRaw, String(DEFAULTS.samplerRatio), 'a number from 0 to 1')
   }
 
+  const list = <T extends string>(name: string, known: readonly T[], fallback: readonly T[]): readonly T[] => {
+    const raw = get(name)
+    if (raw === undefined) return fallback
+    const names = [...new Set(raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== ''))]
+    if (names.length > 0 && names.every((n) => (known as readonly string[]).includes(n))) return names as T[]
+    bad(name, raw, fallback.join(','), `a comma-separated list of ${known.join(', ')}`)
+    return fallback
+  }
+  const propagators = list(ENV.PROPAGATORS, PROPAGATORS, DEFAULTS.propagators)
+  const resourceDetectors = list(ENV.NODE_RESOURCE_DETECTORS, RESOURCE_DETECTORS, DEFAULTS.resourceDetectors)
+
   const limits: Partial<Record<'scheduledDelayMillis' | 'exportTimeoutMillis' | 'maxQueueSize' | 'maxExportBatchSize' | 'attributeValueLengthLimit', number>> = {}
   const positive = (key: keyof typeof limits, name: string, fallback: number): void => {
     const raw = get(name)
@@ -122,6 +147,30 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
     limits.maxExportBatchSize = limits.maxQueueSize
   }
 
+  // Count limits: 0 is valid (keep none). The specific variable wins over the general one.
+  const spanLimits: SpanCountLimits = {}
+  const count = (key: keyof SpanCountLimits, ...names: string[]): void => {
+    const name = names.find((n) => get(n) !== undefined)
+    if (name === undefined) return
+    const raw = get(name) as string
+    const value = Number(raw)
+    if (Number.isInteger(value) && value >= 0) spanLimits[key] = value
+    else bad(name, raw, 'the SDK default', 'a non-negative integer')
+  }
+  count('attributeCountLimit', ENV.SPAN_ATTRIBUTE_COUNT_LIMIT, ENV.ATTRIBUTE_COUNT_LIMIT)
+  count('eventCountLimit', ENV.SPAN_EVENT_COUNT_LIMIT)
+  count('linkCountLimit', ENV.SPAN_LINK_COUNT_LIMIT)
+  count('attributePerEventCountLimit', ENV.EVENT_ATTRIBUTE_COUNT_LIMIT, ENV.SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT)
+  count('attributePerLinkCountLimit', ENV.LINK_ATTRIBUTE_COUNT_LIMIT, ENV.SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT)
+
+  let logLevel: LogLevelName | undefined
+  const logLevelRaw = get(ENV.LOG_LEVEL)
+  if (logLevelRaw !== undefined) {
+    const lower = logLevelRaw.toLowerCase()
+    if ((LOG_LEVELS as readonly string[]).includes(lower)) logLevel = lower as LogLevelName
+    else bad(ENV.LOG_LEVEL, logLevelRaw, 'none', LOG_LEVELS.join(', '))
+  }
+
   const serviceName = get(ENV.SERVICE_NAME)
   return {
     disabled,
@@ -133,7 +182,11 @@ export function readEnv (env: Env, logger: WarningLogger): EnvConfig {
     ...(baseUsed !== undefined ? { baseEndpoint: baseUsed } : {}),
     sampler,
     samplerRatio,
-    ...limits
+    propagators,
+    resourceDetectors,
+    ...limits,
+    ...(Object.keys(spanLimits).length > 0 ? { spanLimits } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {})
   }
 }
 

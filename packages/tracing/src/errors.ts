@@ -15,6 +15,10 @@ export function invalidOption (option: string, expected: string, value: unknown)
     `option "${option}" must be ${expected}, got ${describe(value)}`)
 }
 
+export function unknownOption (option: string, known: readonly string[]): TracingError {
+  return new TracingError(ERROR_CODES.UNKNOWN_OPTION, `unknown option "${option}" (known: ${known.join(', ')})`)
+}
+
 function describe (value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (value === null || typeof value !== 'object') return String(value)

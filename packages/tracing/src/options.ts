@@ -1,8 +1,7 @@
-import { EXPORTERS, PROTOCOLS, SAMPLERS } from './constants'
-import { invalidOption } from './errors'
+import { EXPORTERS, PROTOCOLS, SAMPLERS, SERVER_SPAN_ATTRIBUTE_GROUPS } from './constants'
+import { invalidOption, unknownOption } from './errors'
 import { isHttpUrl } from './env'
-import type { O11yTracingOptions } from './plugin'
-import type { StartTracingOptions } from './sdk'
+import type { O11yTracingOptions, StartTracingOptions } from './types'
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
@@ -16,10 +15,21 @@ function bool (options: Record<string, unknown>, name: string): void {
   if (v !== undefined && typeof v !== 'boolean') throw invalidOption(name, 'a boolean', v)
 }
 
+const PLUGIN_OPTION_KEYS = ['ignoreRoutes', 'lifecycleSpans', 'hookSpans', 'trustIncomingContext', 'requestHook', 'responseHook', 'serverSpanAttributes']
+const START_OPTION_KEYS = [
+  'serviceName', 'serviceVersion', 'resourceAttributes', 'exporter', 'protocol', 'endpoint', 'sampler', 'samplerRatio',
+  'spanProcessors', 'maxQueueSize', 'maxExportBatchSize', 'scheduledDelayMillis', 'exportTimeoutMillis', 'shutdownTimeoutMillis',
+  'attributeValueLengthLimit', 'instrumentations', 'pgParameterValues', 'requireParentSpan', 'fastify', 'captureQuery',
+  'dbErrorDetail', 'disabled', 'logger', 'env'
+]
+
 /** Checks `startTracing` options once; throws O11Y_ERR_TRACING_INVALID_OPTION naming the option. */
 export function validateStartOptions (options: StartTracingOptions): void {
   if (!isObject(options)) throw invalidOption('options', 'an object', options)
   const o = options as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!START_OPTION_KEYS.includes(key)) throw unknownOption(key, START_OPTION_KEYS)
+  }
   for (const name of ['serviceName', 'serviceVersion']) {
     const v = o[name]
     if (v !== undefined && (typeof v !== 'string' || v === '')) throw invalidOption(name, 'a non-empty string', v)
@@ -45,13 +55,24 @@ export function validateStartOptions (options: StartTracingOptions): void {
     throw invalidOption('maxExportBatchSize', 'at most maxQueueSize', o.maxExportBatchSize)
   }
   if (o.instrumentations !== undefined) {
-    if (!isObject(o.instrumentations)) throw invalidOption('instrumentations', 'an object like { http, undici, pg }', o.instrumentations)
-    for (const [key, v] of Object.entries(o.instrumentations)) {
-      if (!['http', 'undici', 'pg'].includes(key)) throw invalidOption(`instrumentations.${key}`, 'one of http, undici, pg', key)
-      if (typeof v !== 'boolean') throw invalidOption(`instrumentations.${key}`, 'a boolean', v)
+    const given = o.instrumentations
+    const isInstrumentation = (i: unknown): boolean => isObject(i) && typeof i.enable === 'function' && typeof i.disable === 'function' && typeof i.setTracerProvider === 'function'
+    if (Array.isArray(given)) {
+      given.forEach((i, n) => { if (!isInstrumentation(i)) throw invalidOption(`instrumentations[${n}]`, 'an OpenTelemetry Instrumentation', i) })
+    } else {
+      if (!isObject(given)) throw invalidOption('instrumentations', 'an object like { http, undici, pg, extra } or an array of Instrumentations', given)
+      for (const [key, v] of Object.entries(given)) {
+        if (key === 'extra') {
+          if (!Array.isArray(v)) throw invalidOption('instrumentations.extra', 'an array of Instrumentations', v)
+          v.forEach((i, n) => { if (!isInstrumentation(i)) throw invalidOption(`instrumentations.extra[${n}]`, 'an OpenTelemetry Instrumentation', i) })
+          continue
+        }
+        if (!['http', 'undici', 'pg'].includes(key)) throw invalidOption(`instrumentations.${key}`, 'one of http, undici, pg, extra', key)
+        if (typeof v !== 'boolean') throw invalidOption(`instrumentations.${key}`, 'a boolean', v)
+      }
     }
   }
-  for (const name of ['pgParameterValues', 'requireParentSpan', 'disabled']) bool(o, name)
+  for (const name of ['pgParameterValues', 'requireParentSpan', 'disabled', 'captureQuery', 'dbErrorDetail']) bool(o, name)
   if (o.fastify !== undefined && typeof o.fastify !== 'boolean') validatePluginOptions(o.fastify as O11yTracingOptions, 'fastify.')
   if (o.logger !== undefined && !(isObject(o.logger) && typeof o.logger.warn === 'function')) throw invalidOption('logger', 'an object with a warn(message, code) method', o.logger)
   if (o.env !== undefined && !isObject(o.env)) throw invalidOption('env', 'an object', o.env)
@@ -68,5 +89,24 @@ export function validatePluginOptions (options: O11yTracingOptions, prefix = '')
   for (const name of ['lifecycleSpans', 'hookSpans']) {
     const v = o[name]
     if (v !== undefined && typeof v !== 'boolean') throw invalidOption(`${prefix}${name}`, 'a boolean', v)
+  }
+  const trust = o.trustIncomingContext
+  if (trust !== undefined && typeof trust !== 'boolean' && typeof trust !== 'function') {
+    throw invalidOption(`${prefix}trustIncomingContext`, 'a boolean or a function (request) => boolean', trust)
+  }
+  for (const name of ['requestHook', 'responseHook']) {
+    const v = o[name]
+    if (v !== undefined && typeof v !== 'function') throw invalidOption(`${prefix}${name}`, 'a function', v)
+  }
+  const groups = o.serverSpanAttributes
+  if (groups !== undefined) {
+    const known = SERVER_SPAN_ATTRIBUTE_GROUPS as readonly unknown[]
+    if (!Array.isArray(groups)) throw invalidOption(`${prefix}serverSpanAttributes`, `an array of ${SERVER_SPAN_ATTRIBUTE_GROUPS.join(', ')}`, groups)
+    groups.forEach((g: unknown, n) => {
+      if (!known.includes(g)) throw invalidOption(`${prefix}serverSpanAttributes[${n}]`, `one of ${SERVER_SPAN_ATTRIBUTE_GROUPS.join(', ')}`, g)
+    })
+  }
+  for (const key of Object.keys(o)) {
+    if (!PLUGIN_OPTION_KEYS.includes(key)) throw unknownOption(`${prefix}${key}`, PLUGIN_OPTION_KEYS)
   }
 }

@@ -1,16 +1,19 @@
 import {
   context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace,
-  type Attributes, type Context, type Span, type Tracer, type TracerProvider
+  type Attributes, type Context, type Link, type Span, type Tracer, type TracerProvider
 } from '@opentelemetry/api'
 import { RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core'
-import { FastifyOtelInstrumentation } from '@fastify/otel'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
+import { getActiveTracing } from './active'
 import {
-  ATTR, DEFAULT_IGNORE_ROUTES, DEFAULTS, ERROR_CODES, ERROR_TYPE_ABORTED, KNOWN_METHODS, OTHER_METHOD, PLUGIN_NAME, TRACER_NAME
+  ATTR, DEFAULT_IGNORE_ROUTES, DEFAULTS, ENV, ERROR_CODES, ERROR_TYPE_ABORTED, KNOWN_METHODS, LINK_ATTR, OTHER_METHOD, PLUGIN_NAME, TRACER_NAME
 } from './constants'
 import { processWarningLogger } from './errors'
 import { validatePluginOptions } from './options'
+import { isDatabaseError, withheldDatabaseError } from './sanitize'
+import type { O11yTracingOptions } from './types'
+import type { ServerSpanAttributeGroup } from './constants'
 import { VERSION } from './version'
 
 declare module 'fastify' {
@@ -20,27 +23,40 @@ declare module 'fastify' {
   }
 }
 
-export interface O11yTracingOptions {
-  /**
-   * Routes (templates, e.g. `/metrics`) that get no spans at all, or a function deciding it.
-   * Default: /metrics and the usual health routes (see README).
-   */
-  ignoreRoutes?: readonly string[] | ((route: string, method: string) => boolean)
-  /** Fastify request and handler spans through @fastify/otel (default true). */
-  lifecycleSpans?: boolean
-  /** One span per Fastify hook through @fastify/otel (default false: they cost time and say little). */
-  hookSpans?: boolean
-}
-
 interface State {
   ignore: (route: string, method: string) => boolean
   lifecycleSpans: boolean
   hookSpans: boolean
+  trust: (request: FastifyRequest) => boolean
+  requestHook: ((span: Span, request: FastifyRequest) => void) | undefined
+  responseHook: ((span: Span, request: FastifyRequest, reply: FastifyReply) => void) | undefined
+  /** The `serverSpanAttributes` groups as bits of GROUP_BITS. */
+  attributes: number
 }
 
+/** One bit per optional attribute group: a request tests bits, not strings. */
+const GROUP_BITS: Readonly<Record<ServerSpanAttributeGroup, number>> = {
+  serverAddress: 1,
+  clientAddress: 2,
+  clientPort: 4,
+  userAgent: 8,
+  protocolVersion: 16,
+  requestId: 32
+}
+
+function groupBits (groups: readonly ServerSpanAttributeGroup[]): number {
+  let bits = 0
+  for (const group of groups) bits |= GROUP_BITS[group]
+  return bits
+}
+
+/** Decided once per route, in onRoute. */
 interface RouteInfo {
-  traced: boolean
-  route: string | undefined
+  /** Methods of this route that get no spans (all of them when the route is opted out). */
+  untraced: ReadonlySet<string> | true
+  route: string
+  /** Span name per method of the route (`GET /api/orders/:id`), built here rather than per request. */
+  names: ReadonlyMap<string, string>
 }
 
 interface RequestTrace {
@@ -81,7 +97,49 @@ function toState (options: O11yTracingOptions): State {
     const set = new Set(ignoreRoutes)
     ignore = (route) => set.has(route)
   }
-  return { ignore, lifecycleSpans: options.lifecycleSpans ?? true, hookSpans: options.hookSpans ?? false }
+  const hookSpans = options.hookSpans ?? false
+  return {
+    ignore,
+    lifecycleSpans: options.lifecycleSpans ?? hookSpans,
+    hookSpans,
+    trust: trustPredicate(options.trustIncomingContext),
+    requestHook: options.requestHook,
+    responseHook: options.responseHook,
+    attributes: groupBits(options.serverSpanAttributes ?? DEFAULTS.serverSpanAttributes)
+  }
+}
+
+let hookErrors = 0
+/** How many user hook calls threw (requestHook, responseHook, trustIncomingContext). */
+export function hookErrorCount (): number {
+  return hookErrors
+}
+
+/** A user callback that cannot break a request: a throw is caught, counted and warned once. */
+function guard<A extends unknown[], R> (fn: (...args: A) => R, name: string, fallback: R): (...args: A) => R {
+  let warned = false
+  return (...args) => {
+    try {
+      return fn(...args)
+    } catch (err) {
+      hookErrors++
+      if (!warned) {
+        warned = true
+        processWarningLogger.warn(`${name} threw (${err instanceof Error ? err.message : String(err)}); the request goes on (further failures are counted in stats().hookErrors, not warned)`, ERROR_CODES.HOOK_FAILED)
+      }
+      return fallback
+    }
+  }
+}
+
+function trustPredicate (option: O11yTracingOptions['trustIncomingContext']): (request: FastifyRequest) => boolean {
+  if (typeof option === 'function') return guard(option, 'trustIncomingContext', false)
+  const fromEnv = process.env[ENV.TRUST_INCOMING_CONTEXT]?.trim().toLowerCase()
+  const trusted = option ?? (fromEnv === 'false' ? false : true)
+  if (option === undefined && fromEnv !== undefined && fromEnv !== '' && fromEnv !== 'true' && fromEnv !== 'false') {
+    processWarningLogger.warn(`${ENV.TRUST_INCOMING_CONTEXT}=${JSON.stringify(fromEnv)} is not valid (expected true or false); using true`, ERROR_CODES.INVALID_ENV)
+  }
+  return () => trusted
 }
 
 let cachedProvider: TracerProvider | undefined
@@ -108,6 +166,10 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
     // Already installed (at construction, by startTracing): the explicit registration refines it.
     const next = toState(options)
     if (options.ignoreRoutes !== undefined) existing.ignore = next.ignore
+    if (options.trustIncomingContext !== undefined) existing.trust = next.trust
+    if (options.serverSpanAttributes !== undefined) existing.attributes = next.attributes
+    if (options.requestHook !== undefined) existing.requestHook = guard(options.requestHook, 'requestHook', undefined)
+    if (options.responseHook !== undefined) existing.responseHook = guard(options.responseHook, 'responseHook', undefined)
     if ((options.lifecycleSpans !== undefined && options.lifecycleSpans !== existing.lifecycleSpans) ||
         (options.hookSpans !== undefined && options.hookSpans !== existing.hookSpans)) {
       processWarningLogger.warn('lifecycleSpans and hookSpans are fixed when startTracing() instruments the instance; pass them in startTracing({ fastify: { ... } }) instead', ERROR_CODES.PLUGIN_OPTION_IGNORED)
@@ -115,62 +177,78 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
     return
   }
   const state = toState(options)
+  if (state.requestHook !== undefined) state.requestHook = guard(state.requestHook, 'requestHook', undefined)
+  if (state.responseHook !== undefined) state.responseHook = guard(state.responseHook, 'responseHook', undefined)
   app.decorate(kState, state)
   app.decorateRequest(kRequest, null)
 
-  const routeInfo = (request: FastifyRequest): RouteInfo => {
-    const config = request.routeOptions.config as unknown as RouteConfig | undefined
-    const cached = config?.[kRoute]
-    if (cached !== undefined) return cached
-    const route = request.routeOptions.url
-    const info: RouteInfo = {
-      traced: config?.tracing !== false && (route === undefined || !state.ignore(route, request.method)),
-      route
-    }
-    if (config !== undefined) config[kRoute] = info
-    return info
-  }
-
   app.addHook('onRoute', function o11yTracingRoute (routeOptions) {
     const methods = Array.isArray(routeOptions.method) ? routeOptions.method : [routeOptions.method]
-    const untraced = routeOptions.config?.tracing === false || methods.every((m) => state.ignore(routeOptions.url, m))
+    const optedOut = routeOptions.config?.tracing === false
+    const ignored = new Set(optedOut ? methods : methods.filter((m) => state.ignore(routeOptions.url, m)))
+    const info: RouteInfo = { untraced: optedOut || ignored.size === methods.length ? true : ignored, route: routeOptions.url, names: spanNames(methods, routeOptions.url) }
     // Tell @fastify/otel too, so untraced routes get no lifecycle spans either.
-    if (untraced) routeOptions.config = { ...routeOptions.config, otel: false }
+    routeOptions.config = { ...routeOptions.config, [kRoute]: info, ...(info.untraced === true ? { otel: false } : {}) } as typeof routeOptions.config
   })
 
   app.addHook('onRequest', function o11yTracingStart (request, _reply, done) {
-    const info = routeInfo(request)
-    if (!info.traced) {
-      context.with(suppressTracing(ROOT_CONTEXT), done)
+    const config = request.routeOptions.config as unknown as RouteConfig | undefined
+    const info = config?.[kRoute] ?? lateRouteInfo(request, config, state)
+    const rawMethod = request.method
+    if (info !== undefined && (info.untraced === true || info.untraced.has(rawMethod))) {
+      context.with(SUPPRESSED, done)
       return
     }
-    const rawMethod = request.method
+    const route = info?.route
     const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : OTHER_METHOD
     const headers = request.headers
     const url = request.url
     const query = url.indexOf('?')
+    const socket = request.raw.socket as (FastifyRequest['socket'] & { encrypted?: boolean }) | null
     const attributes: Attributes = {
       [ATTR.HTTP_REQUEST_METHOD]: method,
       [ATTR.URL_PATH]: query === -1 ? url : url.slice(0, query),
-      [ATTR.URL_SCHEME]: (request.raw.socket as { encrypted?: boolean } | null)?.encrypted === true ? 'https' : 'http',
-      [ATTR.NETWORK_PROTOCOL_VERSION]: request.raw.httpVersion,
-      [ATTR.REQUEST_ID]: request.id
+      [ATTR.URL_SCHEME]: socket?.encrypted === true ? 'https' : 'http'
     }
     if (method === OTHER_METHOD) attributes[ATTR.HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod
-    if (info.route !== undefined) attributes[ATTR.HTTP_ROUTE] = info.route
-    const host = headers.host
-    if (host !== undefined) setServerAddress(attributes, host)
-    const userAgent = headers['user-agent']
-    if (userAgent !== undefined) attributes[ATTR.USER_AGENT_ORIGINAL] = userAgent
-    const clientAddress = request.ip
-    if (clientAddress !== undefined) attributes[ATTR.CLIENT_ADDRESS] = clientAddress
+    if (route !== undefined) attributes[ATTR.HTTP_ROUTE] = route
+    // Every attribute is checked by the SDK when the span starts (a visible share of the span's
+    // cost), so the optional ones are set only when asked for.
+    const groups = state.attributes
+    if ((groups & GROUP_BITS.serverAddress) !== 0) {
+      const host = headers.host
+      if (host !== undefined) setServerAddress(attributes, host)
+    }
+    if ((groups & GROUP_BITS.clientAddress) !== 0) {
+      const clientAddress = request.ip
+      if (clientAddress !== undefined) attributes[ATTR.CLIENT_ADDRESS] = clientAddress
+    }
+    if ((groups & GROUP_BITS.clientPort) !== 0) {
+      const clientPort = socket?.remotePort
+      if (clientPort !== undefined) attributes[ATTR.CLIENT_PORT] = clientPort
+    }
+    if ((groups & GROUP_BITS.userAgent) !== 0) {
+      const userAgent = headers['user-agent']
+      if (userAgent !== undefined) attributes[ATTR.USER_AGENT_ORIGINAL] = userAgent
+    }
+    if ((groups & GROUP_BITS.protocolVersion) !== 0) attributes[ATTR.NETWORK_PROTOCOL_VERSION] = request.raw.httpVersion
+    if ((groups & GROUP_BITS.requestId) !== 0) attributes[ATTR.REQUEST_ID] = request.id
 
-    const parent = extractParent(headers)
+    let parent = extractParent(headers)
+    let links: Link[] | undefined
+    if (parent !== ROOT_CONTEXT && !state.trust(request)) {
+      // Untrusted caller: its context must not decide our sampling (a sampled flag would force
+      // 100%) nor our trace id (crafted ids beat ratio samplers). Keep it findable as a link.
+      const remote = trace.getSpanContext(parent)
+      if (remote !== undefined) links = [{ context: remote, attributes: { [LINK_ATTR.UNTRUSTED_PARENT]: true } }]
+      parent = ROOT_CONTEXT
+    }
     const span = currentTracer().startSpan(
-      info.route === undefined ? (method === OTHER_METHOD ? 'HTTP' : method) : `${method} ${info.route}`,
-      { kind: SpanKind.SERVER, attributes },
+      info?.names.get(rawMethod) ?? spanName(method, route),
+      links === undefined ? { kind: SpanKind.SERVER, attributes } : { kind: SpanKind.SERVER, attributes, links },
       parent
     )
+    state.requestHook?.(span, request)
     // RPC metadata marks the request as already having a SERVER span, so @fastify/otel makes
     // its `request` span INTERNAL instead of a second SERVER span.
     const spanCtx = trace.setSpan(parent, span)
@@ -183,7 +261,7 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
     const rt = (request as TracedRequest)[kRequest]
     if (rt !== null && !rt.ended) {
       rt.error = error
-      rt.span.recordException(error)
+      rt.span.recordException(!dbErrorDetail() && isDatabaseError(error) ? withheldDatabaseError(error) : error)
     }
     done()
   })
@@ -194,6 +272,7 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
       done()
       return
     }
+    if (!rt.ended) state.responseHook?.(rt.span, request, reply)
     endSpan(rt, reply)
     // Later onResponse hooks (request logging, metrics exemplars) run with the request's span active.
     context.with(rt.ctx, done)
@@ -210,6 +289,8 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
   })
 
   if (state.lifecycleSpans) {
+    // Loaded only when asked for: @fastify/otel and its OpenTelemetry line cost start-up time.
+    const { FastifyOtelInstrumentation } = require('@fastify/otel') as typeof import('@fastify/otel')
     const lifecycle = new FastifyOtelInstrumentation({ instrumentHooks: state.hookSpans, recordExceptions: false })
     // Applied directly (not through register) so its hooks are added right after ours, on this instance.
     const plugin = lifecycle.plugin() as unknown as (i: FastifyInstance, o: object, done: () => void) => void
@@ -222,6 +303,32 @@ export function installTracing (instance: FastifyInstance, options: O11yTracingO
 
 }
 
+/** The context of an untraced request: made once, not per request. */
+const SUPPRESSED = suppressTracing(ROOT_CONTEXT)
+
+/** `{method} {route}`; the method alone for unmatched routes, `HTTP` for unknown methods there. */
+function spanName (method: string, route: string | undefined): string {
+  return route === undefined ? (method === OTHER_METHOD ? 'HTTP' : method) : `${method} ${route}`
+}
+
+function spanNames (methods: readonly string[], route: string): ReadonlyMap<string, string> {
+  return new Map(methods.map((m) => [m, spanName(KNOWN_METHODS.has(m) ? m : OTHER_METHOD, route)]))
+}
+
+const NONE: ReadonlySet<string> = new Set()
+const NO_NAMES: ReadonlyMap<string, string> = new Map()
+/** A route added before the plugin (onRoute did not see it): decided per request. */
+function lateRouteInfo (request: FastifyRequest, config: RouteConfig | undefined, state: State): RouteInfo | undefined {
+  const route = request.routeOptions.url
+  if (route === undefined) return undefined
+  return { untraced: config?.tracing === false || state.ignore(route, request.method) ? true : NONE, route, names: NO_NAMES }
+}
+
+/** Set by startTracing({ dbErrorDetail }); without it, database error text never reaches a span. */
+function dbErrorDetail (): boolean {
+  return getActiveTracing()?.settings?.dbErrorDetail === true
+}
+
 function endSpan (rt: RequestTrace, reply: FastifyReply): void {
   if (rt.ended) return
   rt.ended = true
@@ -231,7 +338,9 @@ function endSpan (rt: RequestTrace, reply: FastifyReply): void {
   if (status >= 500) {
     const error = rt.error
     span.setAttribute(ATTR.ERROR_TYPE, error === undefined ? String(status) : (error.code ?? error.name))
-    span.setStatus(error === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: error.message })
+    span.setStatus(error === undefined
+      ? { code: SpanStatusCode.ERROR }
+      : { code: SpanStatusCode.ERROR, message: !dbErrorDetail() && isDatabaseError(error) ? withheldDatabaseError(error).message : error.message })
   }
   span.end()
 }
@@ -256,15 +365,34 @@ function setServerAddress (attributes: Attributes, host: string): void {
  */
 function extractParent (headers: FastifyRequest['headers']): Context {
   const traceparent = headers.traceparent
-  if (traceparent === undefined && headers.baggage === undefined) return ROOT_CONTEXT
-  if (traceparent !== undefined && (typeof traceparent !== 'string' || traceparent.length > DEFAULTS.maxTraceparentLength)) return ROOT_CONTEXT
-  return propagation.extract(ROOT_CONTEXT, headers)
+  if (traceparent !== undefined) {
+    if (typeof traceparent !== 'string' || traceparent.length > DEFAULTS.maxTraceparentLength) return ROOT_CONTEXT
+    return propagation.extract(ROOT_CONTEXT, headers)
+  }
+  // No W3C header: only extract when a header of the configured propagators is there (baggage,
+  // or b3 / x-b3-* with OTEL_PROPAGATORS=b3), so most requests skip the propagator entirely.
+  for (const field of propagatorFields()) {
+    if (headers[field] !== undefined) return propagation.extract(ROOT_CONTEXT, headers)
+  }
+  return ROOT_CONTEXT
+}
+
+let fieldsOf: unknown
+let fields: readonly string[] = []
+/** The header names the global propagator reads, other than traceparent; cached per propagator. */
+function propagatorFields (): readonly string[] {
+  const current = (propagation as unknown as { _getGlobalPropagator (): unknown })._getGlobalPropagator()
+  if (current !== fieldsOf) {
+    fieldsOf = current
+    fields = propagation.fields().map((f) => f.toLowerCase()).filter((f) => f !== 'traceparent' && f !== 'tracestate')
+  }
+  return fields
 }
 
 async function flushGlobalProvider (): Promise<void> {
   // Tracing started by startTracing/the register entry knows its own bound.
-  const active = (globalThis as { [k: symbol]: { forceFlush?: () => Promise<void> } | undefined })[Symbol.for('o11y.tracing.active')]
-  if (active?.forceFlush !== undefined) return active.forceFlush()
+  const active = getActiveTracing()
+  if (active !== undefined) return active.forceFlush()
   const proxy = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider }
   const provider = (proxy.getDelegate?.() ?? proxy) as TracerProvider & { forceFlush?: () => Promise<void> }
   if (typeof provider.forceFlush !== 'function') return

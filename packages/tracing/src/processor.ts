@@ -1,19 +1,9 @@
 import { context, TraceFlags, type Context } from '@opentelemetry/api'
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core'
-import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace'
 import { ERROR_CODES } from './constants'
 import type { WarningLogger } from './errors'
-
-export interface ExportStats {
-  /** Spans the exporter acknowledged. */
-  exported: number
-  /** Spans thrown away because the queue was full. */
-  dropped: number
-  /** Spans in batches that the exporter rejected or that timed out. */
-  failed: number
-  /** Spans waiting in the queue now. */
-  queued: number
-}
+import type { ExportStats } from './types'
 
 export interface BoundedBatchOptions {
   maxQueueSize: number
@@ -41,7 +31,7 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
   constructor (private readonly exporter: SpanExporter, private readonly options: BoundedBatchOptions) {}
 
   stats (): ExportStats {
-    return { ...this.counts, queued: this.queue.length }
+    return { ...this.counts, queued: this.queue.length, hookErrors: 0 }
   }
 
   onStart (_span: Span, _parentContext: Context): void {}
@@ -122,17 +112,28 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
         else this.fail(batch.length, reason)
         resolve()
       }
+      // One bound for the whole export, including the wait for detected resource attributes.
       const timeout = setTimeout(() => finish(false, `no answer within ${this.options.exportTimeoutMillis} ms`), this.options.exportTimeoutMillis)
       timeout.unref()
-      try {
-        // The exporter's own HTTP calls must not be traced (and must not recurse into this queue).
-        context.with(suppressTracing(context.active()), () => {
-          this.exporter.export(batch, (result: ExportResult) => {
-            finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'export failed')
+      const send = (): void => {
+        if (settled) return
+        try {
+          // The exporter's own HTTP calls must not be traced (and must not recurse into this queue).
+          context.with(suppressTracing(context.active()), () => {
+            this.exporter.export(batch, (result: ExportResult) => {
+              finish(result.code === ExportResultCode.SUCCESS, result.error?.message ?? 'export failed')
+            })
           })
-        })
-      } catch (err) {
-        finish(false, err instanceof Error ? err.message : String(err))
+        } catch (err) {
+          finish(false, err instanceof Error ? err.message : String(err))
+        }
+      }
+      // Detectors may resolve some resource attributes asynchronously (host.id, container.id).
+      const resource = batch[0]?.resource
+      if (resource?.asyncAttributesPending === true && resource.waitForAsyncAttributes !== undefined) {
+        resource.waitForAsyncAttributes().then(send, send)
+      } else {
+        send()
       }
     })
   }

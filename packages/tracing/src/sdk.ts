@@ -1,86 +1,33 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { hostname } from 'node:os'
-import { context, propagation, trace, type Attributes } from '@opentelemetry/api'
+import { context, diag, DiagConsoleLogger, propagation, trace, type Attributes, type TextMapPropagator } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core'
-import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation'
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
 import {
-  AlwaysOffSampler, AlwaysOnSampler, ConsoleSpanExporter, ParentBasedSampler, TraceIdRatioBasedSampler,
+  CompositePropagator, diagLogLevelFromString, W3CBaggagePropagator, W3CTraceContextPropagator
+} from '@opentelemetry/core'
+import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation'
+import {
+  defaultResource, detectResources, hostDetector, osDetector, processDetector, serviceInstanceIdDetector,
+  type ResourceDetector
+} from '@opentelemetry/resources'
+import { containerDetector } from '@opentelemetry/resource-detector-container'
+import {
+  AlwaysOffSampler, AlwaysOnSampler, ConsoleSpanExporter, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider,
   type Sampler, type SpanExporter, type SpanProcessor
-} from '@opentelemetry/sdk-trace-base'
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
+} from '@opentelemetry/sdk-trace'
 import type { FastifyInstance } from 'fastify'
-import { ATTR, DEFAULTS, ERROR_CODES, type ExporterName, type Protocol, type SamplerName } from './constants'
+import { ATTR, DEFAULTS, ERROR_CODES, RESOURCE_HOLDER, type PropagatorName, type Protocol, type ResourceDetectorName, type SamplerName } from './constants'
 import { readEnv, tracesEndpointFor } from './env'
-import { safeLogger, type WarningLogger } from './errors'
+import { safeLogger } from './errors'
 import { validateStartOptions } from './options'
-import { installTracing, type O11yTracingOptions } from './plugin'
-import { BoundedBatchSpanProcessor, type ExportStats } from './processor'
+import { getActiveTracing, setActiveTracing } from './active'
+import { installTracing } from './plugin'
+import type { InstrumentationOptions, O11yTracingOptions, StartTracingOptions, TracingHandle } from './types'
+import { BoundedBatchSpanProcessor } from './processor'
+import { hookErrorCount } from './plugin'
+import { SanitizingSpanProcessor } from './sanitize'
+import type { ExportStats } from './types'
 
-export interface StartTracingOptions {
-  /** `service.name`; overrides OTEL_SERVICE_NAME. */
-  serviceName?: string
-  /** `service.version`. */
-  serviceVersion?: string
-  /** Extra resource attributes; merged over OTEL_RESOURCE_ATTRIBUTES. */
-  resourceAttributes?: Attributes
-  /** `otlp`, `console`, `none` or your own SpanExporter; overrides OTEL_TRACES_EXPORTER. */
-  exporter?: ExporterName | SpanExporter
-  /** OTLP protocol; overrides OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
-  protocol?: Protocol
-  /** Full URL of the OTLP traces endpoint; overrides OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT. */
-  endpoint?: string
-  /** A sampler name (as in OTEL_TRACES_SAMPLER) or a Sampler; overrides the environment. */
-  sampler?: SamplerName | Sampler
-  /** Ratio for the traceidratio samplers; overrides OTEL_TRACES_SAMPLER_ARG. */
-  samplerRatio?: number
-  /** Replace the export pipeline (e.g. a SimpleSpanProcessor with an in-memory exporter in tests). */
-  spanProcessors?: SpanProcessor[]
-  maxQueueSize?: number
-  maxExportBatchSize?: number
-  scheduledDelayMillis?: number
-  exportTimeoutMillis?: number
-  /** Upper bound for `shutdown()` and for the flush in Fastify's onClose. */
-  shutdownTimeoutMillis?: number
-  attributeValueLengthLimit?: number
-  /** Which instrumentations to enable (all by default). */
-  instrumentations?: { http?: boolean, undici?: boolean, pg?: boolean }
-  /** Put pg query parameter values on spans (`db.postgresql.values`). Off: statements carry placeholders only. */
-  pgParameterValues?: boolean
-  /** Create pg, http and fetch CLIENT spans only inside a traced request or span (default true). */
-  requireParentSpan?: boolean
-  /** Install the Fastify plugin on every Fastify instance created from now on (default true), with these plugin options. */
-  fastify?: boolean | O11yTracingOptions
-  /** Turn everything off (as OTEL_SDK_DISABLED=true). */
-  disabled?: boolean
-  /** Where warnings go (default: process warnings on stderr). */
-  logger?: WarningLogger
-  /** Environment to read (default process.env). */
-  env?: Record<string, string | undefined>
-}
-
-export interface TracingHandle {
-  /** False when tracing is disabled; the handle is then a no-op. */
-  readonly enabled: boolean
-  readonly provider: NodeTracerProvider | undefined
-  /** Export what is queued; bounded by shutdownTimeoutMillis. */
-  forceFlush (): Promise<void>
-  /** Flush, stop exporting and unregister; bounded by shutdownTimeoutMillis; safe to call many times. */
-  shutdown (): Promise<void>
-  /** Export counters of the built-in batch processor (all zero with custom spanProcessors). */
-  stats (): ExportStats
-}
-
-const kActive = Symbol.for('o11y.tracing.active')
-type GlobalWithHandle = typeof globalThis & { [kActive]?: TracingHandle }
-
-/** The handle of the tracing started by `startTracing` or the register entry, if any. */
-export function getActiveTracing (): TracingHandle | undefined {
-  return (globalThis as GlobalWithHandle)[kActive]
-}
-
-const noStats = (): ExportStats => ({ exported: 0, dropped: 0, failed: 0, queued: 0 })
+const noStats = (): ExportStats => ({ exported: 0, dropped: 0, failed: 0, queued: 0, hookErrors: hookErrorCount() })
 
 function disabledHandle (): TracingHandle {
   return { enabled: false, provider: undefined, forceFlush: async () => {}, shutdown: async () => {}, stats: noStats }
@@ -138,41 +85,48 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
   }
 
   const serviceName = options.serviceName ?? env.serviceName ?? env.resourceAttributes[ATTR.SERVICE_NAME]
-  const resource = defaultResource().merge(resourceFromAttributes({
-    'host.name': hostname(),
-    'process.pid': process.pid,
-    'process.runtime.name': 'nodejs',
-    'process.runtime.version': process.versions.node,
+  // Detected attributes first, then OTEL_RESOURCE_ATTRIBUTES, then the options: the last detector wins.
+  const explicit: Attributes = {
     ...env.resourceAttributes,
     ...options.resourceAttributes,
     ...(serviceName !== undefined ? { [ATTR.SERVICE_NAME]: serviceName } : {}),
     ...(options.serviceVersion !== undefined ? { [ATTR.SERVICE_VERSION]: options.serviceVersion } : {})
-  }))
+  }
+  const detectors = [...resourceDetectors(env.resourceDetectors), { detect: () => ({ attributes: explicit }) }]
 
-  const provider = new NodeTracerProvider({
+  const settings = { captureQuery: options.captureQuery === true, dbErrorDetail: options.dbErrorDetail === true }
+  const contextManager = new AsyncLocalStorageContextManager()
+  const propagator = createPropagator(env.propagators)
+  const instrumentations = createInstrumentations(options)
+  // The pieces NodeSDK would assemble, from the same SDK packages, without importing
+  // @opentelemetry/sdk-node: its one bundle loads every exporter it knows (gRPC, Zipkin,
+  // Prometheus, metrics, logs, the declarative-config YAML parser) on import, about 0.25 s of
+  // start-up on every process, for components this package never uses.
+  if (env.logLevel !== undefined && env.logLevel !== 'none') diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(env.logLevel) })
+  registerInstrumentations({ instrumentations })
+  contextManager.enable()
+  const ownsContext = context.setGlobalContextManager(contextManager)
+  if (!ownsContext) contextManager.disable()
+  const ownsPropagator = propagator !== null && propagation.setGlobalPropagator(propagator)
+  const resource = defaultResource().merge(detectResources({ detectors }))
+  const provider = new TracerProvider({
     resource,
     sampler: typeof options.sampler === 'object'
       ? options.sampler
       : createSampler(options.sampler ?? env.sampler, options.samplerRatio ?? env.samplerRatio),
-    spanLimits: { attributeValueLengthLimit: options.attributeValueLengthLimit ?? env.attributeValueLengthLimit ?? DEFAULTS.attributeValueLengthLimit },
-    spanProcessors
+    spanLimits: {
+      ...env.spanLimits,
+      attributeValueLengthLimit: options.attributeValueLengthLimit ?? env.attributeValueLengthLimit ?? DEFAULTS.attributeValueLengthLimit
+    },
+    // The sanitizer runs first (onEnding), so no processor or exporter sees query strings or DB error text.
+    spanProcessors: [new SanitizingSpanProcessor(settings), ...spanProcessors]
   })
-
   const ownsProvider = trace.setGlobalTracerProvider(provider)
   if (!ownsProvider) {
     logger.warn('another OpenTelemetry tracer provider is already registered globally; spans go to that one', ERROR_CODES.PROVIDER_CONFLICT)
   }
-  const contextManager = new AsyncLocalStorageContextManager().enable()
-  const ownsContext = context.setGlobalContextManager(contextManager)
-  if (!ownsContext) contextManager.disable()
-  const ownsPropagator = propagation.setGlobalPropagator(new CompositePropagator({
-    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()]
-  }))
-
-  const unregister = registerInstrumentations({
-    tracerProvider: provider,
-    instrumentations: createInstrumentations(options)
-  })
+  const holder = globalThis as Record<symbol, unknown>
+  if (ownsProvider) holder[Symbol.for(RESOURCE_HOLDER)] = resource
 
   const fastifyOptions = options.fastify ?? true
   const FASTIFY_INIT = 'fastify.initialization'
@@ -202,23 +156,62 @@ export function startTracing (options: StartTracingOptions = {}): TracingHandle 
     shutdown: () => {
       stopping ??= (async () => {
         if (fastifyOptions !== false) unsubscribe(FASTIFY_INIT, onFastify)
-        unregister()
+        for (const instrumentation of instrumentations) instrumentation.disable()
         await bounded(provider.shutdown(), 'tracing shutdown')
         if (ownsProvider) trace.disable()
+        if (holder[Symbol.for(RESOURCE_HOLDER)] === resource) delete holder[Symbol.for(RESOURCE_HOLDER)]
         if (ownsContext) context.disable()
         if (ownsPropagator) propagation.disable()
-        if (getActiveTracing() === handle) delete (globalThis as GlobalWithHandle)[kActive]
+        if (getActiveTracing() === handle) setActiveTracing(undefined)
       })()
       return stopping
     },
-    stats: () => batch?.stats() ?? noStats()
+    settings,
+    stats: () => ({ ...(batch?.stats() ?? noStats()), hookErrors: hookErrorCount() })
   }
-  ;(globalThis as GlobalWithHandle)[kActive] = handle
+  setActiveTracing(handle)
   return handle
 }
 
+const DETECTORS: Record<Exclude<ResourceDetectorName, 'all' | 'none'>, ResourceDetector> = {
+  // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME: already read (and validated) by readEnv from
+  // the environment startTracing was given; the SDK's envDetector would read process.env instead.
+  env: { detect: () => ({}) },
+  host: hostDetector,
+  os: osDetector,
+  process: processDetector,
+  serviceinstance: serviceInstanceIdDetector,
+  container: containerDetector
+}
+
+/** The SDK's detectors named by OTEL_NODE_RESOURCE_DETECTORS (already validated; default all). */
+function resourceDetectors (names: readonly ResourceDetectorName[]): ResourceDetector[] {
+  if (names.includes('none')) return []
+  if (names.includes('all')) return Object.values(DETECTORS)
+  return names.map((n) => DETECTORS[n as keyof typeof DETECTORS])
+}
+
+/** OTEL_PROPAGATORS (already validated): null for `none`, one propagator or a composite. */
+export function createPropagator (names: readonly PropagatorName[]): TextMapPropagator | null {
+  if (names.includes('none')) return null
+  const list = names.map((name): TextMapPropagator => {
+    switch (name) {
+      case 'baggage': return new W3CBaggagePropagator()
+      case 'b3':
+      case 'b3multi': {
+        // Loaded only when OTEL_PROPAGATORS asks for B3: most services never do.
+        const b3 = require('@opentelemetry/propagator-b3') as typeof import('@opentelemetry/propagator-b3')
+        return new b3.B3Propagator(name === 'b3' ? {} : { injectEncoding: b3.B3InjectEncoding.MULTI_HEADER })
+      }
+      default: return new W3CTraceContextPropagator()
+    }
+  })
+  return list.length === 1 ? list[0]! : new CompositePropagator({ propagators: list })
+}
+
 function createInstrumentations (options: StartTracingOptions): Instrumentation[] {
-  const wanted = options.instrumentations ?? {}
+  const given = options.instrumentations ?? {}
+  const wanted: InstrumentationOptions = Array.isArray(given) ? { extra: given } : given
   const requireParent = options.requireParentSpan ?? true
   const list: Instrumentation[] = []
   if (wanted.http !== false) {
@@ -235,7 +228,7 @@ function createInstrumentations (options: StartTracingOptions): Instrumentation[
     const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg')
     list.push(new PgInstrumentation({ enhancedDatabaseReporting: options.pgParameterValues === true, requireParentSpan: requireParent }))
   }
-  return list
+  return [...list, ...(wanted.extra ?? [])]
 }
 
 function createOtlpExporter (protocol: Protocol, endpoint: string | undefined, timeoutMillis: number): SpanExporter {

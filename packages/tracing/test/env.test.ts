@@ -1,5 +1,5 @@
 import t from 'tap'
-import { SamplingDecision } from '@opentelemetry/sdk-trace-base'
+import { SamplingDecision } from '@opentelemetry/sdk-trace'
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api'
 import { startOtlpReceiver } from '@o11y/test-utils'
 import { startTracing, withSpan, type WarningLogger } from '../src/index'
@@ -20,7 +20,9 @@ t.test('defaults with an empty environment', async (t) => {
     exporters: ['otlp'],
     protocol: 'http/protobuf',
     sampler: 'parentbased_always_on',
-    samplerRatio: 1
+    samplerRatio: 1,
+    propagators: ['tracecontext', 'baggage'],
+    resourceDetectors: ['all']
   })
   t.same(logger.codes, [])
 })
@@ -36,7 +38,9 @@ t.test('valid values are read', async (t) => {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
     OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-    OTEL_TRACES_SAMPLER_ARG: '0.25'
+    OTEL_TRACES_SAMPLER_ARG: '0.25',
+    OTEL_PROPAGATORS: 'tracecontext, B3,b3',
+    OTEL_NODE_RESOURCE_DETECTORS: 'host,process,container'
   }, logger)
   t.same(env, {
     disabled: true,
@@ -47,7 +51,9 @@ t.test('valid values are read', async (t) => {
     endpoint: 'http://collector:4318/v1/traces',
     baseEndpoint: 'http://collector:4318/',
     sampler: 'parentbased_traceidratio',
-    samplerRatio: 0.25
+    samplerRatio: 0.25,
+    propagators: ['tracecontext', 'b3'],
+    resourceDetectors: ['host', 'process', 'container']
   })
   t.same(logger.codes, [])
   t.equal(readEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/custom' }, logger).endpoint, 'https://x.example/custom', 'the traces endpoint is used as is')
@@ -80,7 +86,14 @@ t.test('each bad value: one warning naming the variable, then the default', asyn
     [{ OTEL_BSP_EXPORT_TIMEOUT: '-1' }, 'OTEL_BSP_EXPORT_TIMEOUT', { exportTimeoutMillis: undefined }],
     [{ OTEL_BSP_MAX_QUEUE_SIZE: '1.5' }, 'OTEL_BSP_MAX_QUEUE_SIZE', { maxQueueSize: undefined }],
     [{ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '20' }, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', { maxQueueSize: 10, maxExportBatchSize: 10 }],
-    [{ OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '0' }, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', { attributeValueLengthLimit: undefined }]
+    [{ OTEL_PROPAGATORS: 'tracecontext,xray' }, 'OTEL_PROPAGATORS', { propagators: ['tracecontext', 'baggage'] }],
+    [{ OTEL_PROPAGATORS: ',' }, 'OTEL_PROPAGATORS', { propagators: ['tracecontext', 'baggage'] }],
+    [{ OTEL_NODE_RESOURCE_DETECTORS: 'host,gcp' }, 'OTEL_NODE_RESOURCE_DETECTORS', { resourceDetectors: ['all'] }],
+    [{ OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '0' }, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', { attributeValueLengthLimit: undefined }],
+    [{ OTEL_SPAN_EVENT_COUNT_LIMIT: '-1' }, 'OTEL_SPAN_EVENT_COUNT_LIMIT', { spanLimits: undefined }],
+    [{ OTEL_ATTRIBUTE_COUNT_LIMIT: '1e400' }, 'OTEL_ATTRIBUTE_COUNT_LIMIT', { spanLimits: undefined }],
+    [{ OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: 'many', OTEL_SPAN_LINK_COUNT_LIMIT: '3' }, 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', { spanLimits: { linkCountLimit: 3 } }],
+    [{ OTEL_LOG_LEVEL: 'loud' }, 'OTEL_LOG_LEVEL', { logLevel: undefined }]
   ]
   for (const [env, name, expected] of cases) {
     const logger = capture()
@@ -90,6 +103,47 @@ t.test('each bad value: one warning naming the variable, then the default', asyn
     t.match(logger.messages[0], name)
     t.match(config, expected)
   }
+})
+
+t.test('span count limits and OTEL_LOG_LEVEL are read; the specific variable wins over the general one', async (t) => {
+  const logger = capture()
+  const env = readEnv({
+    OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '4',
+    OTEL_ATTRIBUTE_COUNT_LIMIT: '9',
+    OTEL_SPAN_EVENT_COUNT_LIMIT: '0',
+    OTEL_SPAN_LINK_COUNT_LIMIT: '2',
+    OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT: '5',
+    OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: '6',
+    OTEL_LOG_LEVEL: 'Debug'
+  }, logger)
+  t.same(env.spanLimits, { attributeCountLimit: 4, eventCountLimit: 0, linkCountLimit: 2, attributePerEventCountLimit: 5, attributePerLinkCountLimit: 6 })
+  t.equal(env.logLevel, 'debug')
+  t.same(readEnv({ OTEL_ATTRIBUTE_COUNT_LIMIT: '9' }, logger).spanLimits, { attributeCountLimit: 9 }, 'the general variable alone applies')
+  t.same(logger.codes, [])
+})
+
+t.test('startTracing({ env }) reads limits and resource attributes from that env only, never from process.env', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  // What the surrounding process says must not leak into an instance given its own environment.
+  const saved = { ...process.env }
+  process.env.OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT = '1'
+  process.env.OTEL_RESOURCE_ATTRIBUTES = 'leaked=from-process-env'
+  process.env.OTEL_SERVICE_NAME = 'process-env-service'
+  process.env.OTEL_LOG_LEVEL = 'all'
+  t.teardown(() => { process.env = saved })
+  const handle = startTracing({
+    env: { OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: '2', OTEL_RESOURCE_ATTRIBUTES: 'team=payments', OTEL_SERVICE_NAME: 'given-env' },
+    endpoint: receiver.tracesUrl,
+    scheduledDelayMillis: 10,
+    fastify: false
+  })
+  withSpan('limited', () => {}, { a: 1, b: 2, c: 3, d: 4 })
+  await handle.shutdown()
+  const [span] = await receiver.waitForSpans(1)
+  t.equal(Object.keys(span?.attributes ?? {}).length, 2, 'two attributes kept (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=2 of the given env)')
+  t.match(span?.resource, { 'service.name': 'given-env', team: 'payments' })
+  t.notOk(span?.resource.leaked, 'nothing from process.env OTEL_RESOURCE_ATTRIBUTES')
 })
 
 t.test('parseResourceAttributes', async (t) => {
@@ -131,6 +185,66 @@ t.test('startTracing from the environment: endpoint, service name, resource attr
   const [span] = await receiver.waitForSpans(1)
   t.equal(span?.name, 'from_env')
   t.match(span?.resource, { 'service.name': 'env-service', team: 'payments' })
+  // The SDK's detectors (all by default) add host, process and service instance attributes.
+  t.match(span?.resource, { 'host.name': String, 'process.pid': process.pid, 'process.runtime.name': 'nodejs', 'service.instance.id': String, 'telemetry.sdk.language': 'nodejs' })
+})
+
+t.test('OTEL_NODE_RESOURCE_DETECTORS picks the detectors; options.resourceAttributes win over detected values', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({
+    env: { OTEL_NODE_RESOURCE_DETECTORS: 'process', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    resourceAttributes: { 'process.pid': 1 },
+    serviceName: 'detected',
+    scheduledDelayMillis: 10,
+    fastify: false
+  })
+  withSpan('detectors', () => {})
+  await handle.shutdown()
+  const [span] = await receiver.waitForSpans(1)
+  t.match(span?.resource, { 'service.name': 'detected', 'process.runtime.name': 'nodejs', 'process.pid': 1 })
+  t.notOk(span?.resource['host.name'], 'the host detector was not asked for')
+})
+
+t.test('OTEL_PROPAGATORS=tracecontext,baggage,b3: a B3 header continues the caller\'s trace', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const handle = startTracing({
+    env: { OTEL_PROPAGATORS: 'tracecontext,baggage,b3', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    scheduledDelayMillis: 10
+  })
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify()
+  app.get('/b3', async () => ({ ok: true }))
+  const res = await app.inject({ url: '/b3', headers: { b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' } })
+  t.equal(res.statusCode, 200)
+  await app.close()
+  await handle.shutdown()
+  const spans = await receiver.waitForSpans(1)
+  const server = spans.find((s) => s.name === 'GET /b3')
+  t.equal(server?.traceId, '80f198ee56343ba864fe8b2a57d3eff7', 'the SERVER span joins the B3 trace')
+  t.equal(server?.parentSpanId, 'e457b5a2e4d86bd1')
+})
+
+t.test('a bad OTEL_PROPAGATORS value: one warning, and the W3C default still accepts traceparent', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  const logger = capture()
+  const handle = startTracing({
+    env: { OTEL_PROPAGATORS: 'b3,jaegerish', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    scheduledDelayMillis: 10,
+    logger
+  })
+  t.same(logger.codes, ['O11Y_ERR_TRACING_INVALID_ENV'])
+  t.match(logger.messages[0], 'OTEL_PROPAGATORS')
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify()
+  app.get('/w3c', async () => ({ ok: true }))
+  await app.inject({ url: '/w3c', headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' } })
+  await app.close()
+  await handle.shutdown()
+  const spans = await receiver.waitForSpans(1)
+  t.equal(spans.find((s) => s.name === 'GET /w3c')?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736', 'traceparent is used, b3 is not')
 })
 
 t.test('OTEL_BSP_* and the attribute limit apply to the running SDK', async (t) => {
@@ -194,7 +308,9 @@ t.test('invalid startTracing options throw a coded error naming the option', asy
     [{ shutdownTimeoutMillis: 1.5 }, 'shutdownTimeoutMillis'],
     [{ instrumentations: { mysql: true } }, 'instrumentations.mysql'],
     [{ instrumentations: { pg: 'yes' } }, 'instrumentations.pg'],
-    [{ instrumentations: [] }, 'instrumentations'],
+    [{ instrumentations: ['pg'] }, 'instrumentations[0]'],
+    [{ instrumentations: { extra: [{}] } }, 'instrumentations.extra[0]'],
+    [{ instrumentations: 'all' }, 'instrumentations'],
     [{ pgParameterValues: 1 }, 'pgParameterValues'],
     [{ fastify: { hookSpans: 'on' } }, 'fastify.hookSpans'],
     [{ fastify: 'yes' }, 'fastify'],
@@ -203,7 +319,7 @@ t.test('invalid startTracing options throw a coded error naming the option', asy
     [{ resourceAttributes: [] }, 'resourceAttributes']
   ]
   for (const [options, name] of bad) {
-    t.throws(() => startTracing(options as any), { code: 'O11Y_ERR_TRACING_INVALID_OPTION', message: new RegExp(`@o11y/tracing: option "${name.replace('.', '\\.')}"`) }, name)
+    t.throws(() => startTracing(options as any), { code: 'O11Y_ERR_TRACING_INVALID_OPTION', message: new RegExp(`@o11y/tracing: option "${name.replace(/[.[\]]/g, '\\$&')}"`) }, name)
   }
   t.throws(() => startTracing(null as any), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
 })

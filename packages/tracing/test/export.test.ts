@@ -26,7 +26,8 @@ t.test('spans travel over real OTLP/HTTP protobuf and are decoded by the receive
     serviceVersion: '1.2.3',
     resourceAttributes: { 'deployment.environment.name': 'test' },
     endpoint: receiver.tracesUrl,
-    scheduledDelayMillis: 20
+    scheduledDelayMillis: 20,
+    fastify: { lifecycleSpans: true }
   })
   t.teardown(() => handle.shutdown())
 
@@ -167,7 +168,7 @@ for (const fault of ['closed port', 'refusing collector', 'collector that never 
     t.pass('a second shutdown() is harmless')
 
     const stats = handle.stats()
-    const ended = total * 3 // SERVER + request + handler span per request
+    const ended = total // one SERVER span per request (lifecycle spans are off by default)
     t.equal(stats.exported, 0, 'nothing was accepted')
     t.ok(stats.dropped > 0, `drops are counted (${stats.dropped})`)
     t.ok(stats.failed > 0, `failed exports are counted (${stats.failed})`)
@@ -238,7 +239,7 @@ t.test('OTEL_TRACES_EXPORTER=none: spans are made but nothing is sent', async (t
   await handle.shutdown()
   t.equal(recording, true, 'tracing is on (context, helpers), only export is off')
   t.same(receiver.requests, [])
-  t.same(handle.stats(), { exported: 0, dropped: 0, failed: 0, queued: 0 })
+  t.same(handle.stats(), { exported: 0, dropped: 0, failed: 0, queued: 0, hookErrors: 0 })
 })
 
 t.test('gRPC protocol is supported and a dead collector is just as harmless', async (t) => {
@@ -261,7 +262,7 @@ t.test('disabled tracing is a no-op handle', async (t) => {
   t.equal(recording, false)
   await handle.forceFlush()
   await handle.shutdown()
-  t.same(handle.stats(), { exported: 0, dropped: 0, failed: 0, queued: 0 })
+  t.same(handle.stats(), { exported: 0, dropped: 0, failed: 0, queued: 0, hookErrors: 0 })
   t.equal(startTracing({ disabled: true }).enabled, false)
 })
 

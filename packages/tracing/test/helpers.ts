@@ -1,5 +1,5 @@
 import { SpanKind } from '@opentelemetry/api'
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
+import type { ReadableSpan } from '@opentelemetry/sdk-trace'
 
 export function byName (spans: ReadableSpan[], name: string): ReadableSpan {
   const span = spans.find((s) => s.name === name)

@@ -1,14 +1,14 @@
 import t from 'tap'
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace'
 import Fastify from 'fastify'
-import { startTracing, o11yTracing, addSpanAttributes } from '../src/index'
+import { startTracing, o11yTracing, addSpanAttributes, withSpan } from '../src/index'
 import { byName, parentId, servers } from './helpers'
 import { testDatabase } from './db'
 
 // Tracing (and the pg instrumentation) must be in place before pg is loaded.
 const exporter = new InMemorySpanExporter()
-const handle = startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)], fastify: false, exporter: 'none' })
+const handle = startTracing({ spanProcessors: [new SimpleSpanProcessor({ exporter })], fastify: false, exporter: 'none' })
 const pg = require('pg') as typeof import('pg')
 let pool: import('pg').Pool
 let queryName = ''
@@ -17,6 +17,10 @@ t.before(async () => {
   const db = await testDatabase(t)
   pool = new pg.Pool({ connectionString: db.url, max: db.poolMax })
   queryName = `pg.query:SELECT ${db.database}`
+  // SimpleSpanProcessor holds spans back until the detected resource attributes settle (slow on a
+  // loaded machine); after one flushed span every later span is exported when it ends.
+  await withSpan('settle', () => {})
+  await handle.forceFlush()
   t.teardown(async () => {
     await pool.end()
     await db.stop()
@@ -48,7 +52,7 @@ async function buildApp (opts: Parameters<typeof o11yTracing>[1] = {}) {
 }
 
 t.test('one request: SERVER, Fastify request/handler and pg spans in one trace', async (t) => {
-  const app = await buildApp()
+  const app = await buildApp({ lifecycleSpans: true })
   t.teardown(() => app.close())
   const res = await app.inject({ url: '/api/orders/42', headers: { 'user-agent': 'tap-test', host: 'orders.local:8080' } })
   t.equal(res.statusCode, 200)
@@ -155,7 +159,7 @@ t.test('the request span is active in every hook, the handler and onResponse', a
 
 t.test('with lifecycle spans: hooks see a span of the request\'s trace, onResponse the SERVER span', async (t) => {
   const app = Fastify()
-  await app.register(o11yTracing)
+  await app.register(o11yTracing, { lifecycleSpans: true })
   const seen: Record<string, { traceId?: string, spanId?: string }> = {}
   const record = (name: string) => { seen[name] = { traceId: trace.getActiveSpan()?.spanContext().traceId, spanId: trace.getActiveSpan()?.spanContext().spanId } }
   for (const hook of ['onRequest', 'preHandler', 'onSend', 'onResponse'] as const) {
@@ -351,6 +355,59 @@ t.test('invalid plugin options throw a coded error at registration', async (t) =
     app.register(o11yTracing, opts as any)
     await t.rejects(async () => { await app.ready() }, { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
     await app.close()
+  }
+})
+
+t.test('serverSpanAttributes: a bad value is a coded error naming it', async (t) => {
+  for (const [opts, named] of [
+    [{ serverSpanAttributes: 'userAgent' }, 'serverSpanAttributes'],
+    [{ serverSpanAttributes: ['userAgent', 'cookies'] }, 'serverSpanAttributes\\[1\\]'],
+    [{ serverSpanAttributes: [42] }, 'serverSpanAttributes\\[0\\]']
+  ] as const) {
+    const app = Fastify()
+    app.register(o11yTracing, opts as any)
+    await t.rejects(async () => { await app.ready() }, { code: 'O11Y_ERR_TRACING_INVALID_OPTION', message: new RegExp(`option "${named}"`) }, JSON.stringify(opts))
+    await app.close()
+  }
+  t.throws(() => startTracing({ fastify: { serverSpanAttributes: ['userAgnet'] } } as never), { code: 'O11Y_ERR_TRACING_INVALID_OPTION', message: /fastify\.serverSpanAttributes\[0\].*one of serverAddress, clientAddress, clientPort, userAgent, protocolVersion, requestId/ })
+})
+
+t.test('serverSpanAttributes: each optional group is on the exported SERVER span exactly when asked for', async (t) => {
+  const optional: Record<string, readonly string[]> = {
+    serverAddress: ['server.address', 'server.port'],
+    clientAddress: ['client.address'],
+    clientPort: ['client.port'],
+    userAgent: ['user_agent.original'],
+    protocolVersion: ['network.protocol.version'],
+    requestId: ['http.request.id']
+  }
+  const required = ['http.request.method', 'url.path', 'url.scheme', 'http.route', 'http.response.status_code']
+  const settings: Array<[string, readonly string[] | undefined, readonly string[]]> = [
+    ['default', undefined, ['serverAddress', 'clientAddress', 'userAgent', 'protocolVersion', 'requestId']],
+    ['none', [], []],
+    ...Object.keys(optional).map((group): [string, readonly string[], readonly string[]] => [group, [group], [group]]),
+    ['all', Object.keys(optional), Object.keys(optional)]
+  ]
+  for (const [label, groups, expected] of settings) {
+    exporter.reset()
+    const app = Fastify()
+    await app.register(o11yTracing, groups === undefined ? {} : { serverSpanAttributes: groups as never })
+    app.get('/attrs/:id', async () => 'ok')
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as { port: number }
+    // A real socket, so client.address and client.port have values.
+    const res = await fetch(`http://127.0.0.1:${port}/attrs/1`, { headers: { 'user-agent': 'attrs-test' } })
+    t.equal(res.status, 200)
+    await app.close()
+    const server = byName(exporter.getFinishedSpans(), 'GET /attrs/:id')
+    for (const name of required) t.ok(name in server.attributes, `${label}: required ${name} present`)
+    for (const [group, names] of Object.entries(optional)) {
+      for (const name of names) t.equal(name in server.attributes, expected.includes(group), `${label}: ${name} ${expected.includes(group) ? 'present' : 'absent'}`)
+    }
+    if (expected.includes('userAgent')) t.equal(server.attributes['user_agent.original'], 'attrs-test')
+    if (expected.includes('serverAddress')) t.match(server.attributes, { 'server.address': '127.0.0.1', 'server.port': port })
+    if (expected.includes('clientAddress')) t.equal(server.attributes['client.address'], '127.0.0.1')
+    if (expected.includes('clientPort')) t.type(server.attributes['client.port'], 'number')
   }
 })
 

@@ -1,11 +1,7 @@
-import { spawn } from 'node:child_process'
+import { runCommand, startProcess, waitUntilReady, type RunResult, type StartProcessOptions } from '@o11y/test-utils'
 
-export interface RunResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
+export { runCommand }
+export type { RunResult }
 
 export interface RunOptions {
   cwd: string
@@ -13,26 +9,33 @@ export interface RunOptions {
   timeoutMs?: number
 }
 
-/** Runs a command to completion and collects its output; never rejects on a non-zero exit. */
-export async function runCommand (cmd: string, args: string[], options: RunOptions): Promise<RunResult> {
-  return await new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    const timer = options.timeoutMs === undefined
-      ? undefined
-      : setTimeout(() => {
-        stderr += `\n[killed after ${options.timeoutMs} ms]\n`
-        try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ }
-      }, options.timeoutMs)
-    child.once('error', reject)
-    child.once('close', (code, signal) => {
-      if (timer) clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+/**
+ * npm's signs of a registry it could not reach, rather than of a wrong request: connection and
+ * certificate codes, 5xx answers, and a packument that never arrived (a registry uplink that failed
+ * shows as `Found: <name>@undefined` in an ERESOLVE report). ETARGET, E404 and real conflicts are final.
+ */
+const TRANSIENT = /\b(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|ENOTFOUND|EPIPE|ENETUNREACH|E5\d\d)\b|Found: \S+@undefined/
+
+export interface NpmResult extends RunResult {
+  /** How many times npm ran: more than one when the registry could not be reached. */
+  attempts: number
+}
+
+/**
+ * `npm <args>`, run again (up to `attempts` times, `delayMs` apart) while it fails because the
+ * registry could not be reached: npm retries each request itself, but a registry or proxy outage
+ * of a minute outlasts that. Any other failure is returned at once.
+ */
+export async function runNpm (args: string[], options: RunOptions, retry: { attempts?: number, delayMs?: number } = {}): Promise<NpmResult> {
+  const attempts = retry.attempts ?? 3
+  let res = await runCommand('npm', args, options)
+  let n = 1
+  while (n < attempts && res.code !== 0 && TRANSIENT.test(res.stdout + res.stderr)) {
+    await new Promise((resolve) => setTimeout(resolve, retry.delayMs ?? 15_000))
+    res = await runCommand('npm', args, options)
+    n++
+  }
+  return { ...res, attempts: n }
 }
 
 export interface App {
@@ -45,46 +48,28 @@ export interface App {
 }
 
 /**
- * Starts a long-running server process and waits for the line `<readyPattern>` on stderr whose
- * first capture group is the port it listens on.
+ * Starts a long-running server process in its own process group and waits for the line
+ * `<readyPattern>` on stderr whose first capture group is the port it listens on.
  */
 export async function startApp (cmd: string, args: string[], options: RunOptions & { readyPattern: RegExp }): Promise<App> {
-  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  let stdout = ''
-  let stderr = ''
-  let running = true
-  // If the test process exits without stopping it (a crash, a runner timeout), take it along.
-  const killOnExit = (): void => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }
-  process.once('exit', killOnExit)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    running = false
-    process.removeListener('exit', killOnExit)
-    resolve()
-  }))
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-
-  const stop = async (): Promise<void> => {
-    if (!running) return
-    try { process.kill(-child.pid!, 'SIGTERM') } catch { /* gone */ }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }, 5000)
-    await exited
-    clearTimeout(timer)
-  }
-
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  // killOnExit: if the test process exits without stopping it (a crash, a runner timeout), take it along.
+  const processOptions: StartProcessOptions = { cwd: options.cwd, env: options.env, group: true, killOnExit: true, maxOutput: Number.MAX_SAFE_INTEGER }
+  const app = startProcess(cmd, args, processOptions)
+  const stop = async (): Promise<void> => { await app.stop() }
+  const timeoutMs = options.timeoutMs ?? 30_000
   let port: number | undefined
-  while (port === undefined) {
-    const m = options.readyPattern.exec(stderr)
-    if (m?.[1]) port = Number(m[1])
-    else if (!running) throw new Error(`${cmd} ${args.join(' ')} exited before it was ready\nstdout:\n${stdout}\nstderr:\n${stderr}`)
-    else if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`${cmd} ${args.join(' ')} was not ready within ${options.timeoutMs ?? 30_000} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`)
-    } else await new Promise((resolve) => setTimeout(resolve, 100))
+  try {
+    await waitUntilReady(app, () => {
+      const m = options.readyPattern.exec(app.stderr())
+      if (m?.[1]) port = Number(m[1])
+      return port !== undefined
+    }, { timeoutMs, what: `${cmd} ${args.join(' ')}` })
+  } catch (err) {
+    await stop()
+    throw err
   }
 
-  const jsonLines = (): Record<string, unknown>[] => stdout.split('\n').flatMap((line) => {
+  const jsonLines = (): Record<string, unknown>[] => app.stdout().split('\n').flatMap((line) => {
     if (!line.startsWith('{')) return []
     try {
       const value: unknown = JSON.parse(line)
@@ -94,16 +79,5 @@ export async function startApp (cmd: string, args: string[], options: RunOptions
     }
   })
 
-  return { port, stdout: () => stdout, stderr: () => stderr, jsonLines, stop }
-}
-
-/** Polls `check` until it returns a value other than undefined, or gives up after `timeoutMs`. */
-export async function waitFor<T> (check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  return { port: port as number, stdout: app.stdout, stderr: app.stderr, jsonLines, stop }
 }

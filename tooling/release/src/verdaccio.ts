@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { freePort, startProcess, waitUntilReady } from '@o11y/test-utils'
 
 export interface RegistryOptions {
   /** Folder for config, storage and htpasswd; the caller creates and removes it. */
@@ -33,22 +32,6 @@ export interface Registry {
 }
 
 const VERDACCIO_BIN = require.resolve('verdaccio/bin/verdaccio')
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port)
-        else reject(new Error('no port'))
-      })
-    })
-  })
-}
 
 export function verdaccioConfig (storage: string, htpasswd: string, uplink: string, scope: string): string {
   // The scope has no `proxy:` line: @o11y packages come from local storage only, so an install
@@ -92,45 +75,22 @@ export async function startVerdaccio (options: RegistryOptions): Promise<Registr
 
   const port = await freePort()
   const url = `http://127.0.0.1:${port}/`
-  let output = ''
-  // Own process group, so stop() also ends anything Verdaccio might have forked.
-  const child: ChildProcess = spawn(process.execPath, [VERDACCIO_BIN, '--config', configFile, '--listen', `127.0.0.1:${port}`], {
+  // Own process group, so stop() also ends anything Verdaccio might have forked; killed with the
+  // test process if that exits without stopping it (a crash, a runner timeout).
+  const registry = startProcess(process.execPath, [VERDACCIO_BIN, '--config', configFile, '--listen', `127.0.0.1:${port}`], {
     cwd: options.dir,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    group: true,
+    killOnExit: true,
     env: { ...cleanEnv(process.env), NODE_OPTIONS: '', ...(options.caFile ? { NODE_EXTRA_CA_CERTS: options.caFile } : {}) }
   })
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  // If the test process exits without stopping it (a crash, a runner timeout), take it along.
-  const killOnExit = (): void => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* gone */ } }
-  process.once('exit', killOnExit)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  let running = true
-  void exited.then(() => { running = false; process.removeListener('exit', killOnExit) })
-
-  const stop = async (): Promise<void> => {
-    if (!running || child.pid === undefined) return
-    try { process.kill(-child.pid, 'SIGTERM') } catch { /* already gone */ }
-    const timer = setTimeout(() => {
-      try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ }
-    }, 5000)
-    await exited
-    clearTimeout(timer)
-  }
-
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000)
-  for (;;) {
-    if (!running) throw new Error(`verdaccio exited before it answered on ${url}:\n${output}`)
-    try {
-      const res = await fetch(new URL('-/ping', url))
-      if (res.ok) break
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`verdaccio did not answer on ${url} within ${options.startTimeoutMs ?? 30_000} ms:\n${output}`)
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200))
+  const stop = async (): Promise<void> => { await registry.stop() }
+  const timeoutMs = options.startTimeoutMs ?? 30_000
+  try {
+    await waitUntilReady(registry, async () => (await fetch(new URL('-/ping', url)).catch(() => undefined))?.ok === true,
+      { timeoutMs, intervalMs: 200, what: `verdaccio on ${url}` })
+  } catch (err) {
+    await stop()
+    throw err
   }
 
   const addUser = async (name: string, password: string): Promise<string> => {
@@ -145,7 +105,7 @@ export async function startVerdaccio (options: RegistryOptions): Promise<Registr
     return body.token
   }
 
-  return { url, storage, logs: () => output, addUser, stop }
+  return { url, storage, logs: registry.output, addUser, stop }
 }
 
 /**

@@ -6,12 +6,13 @@ import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
-import { cleanEnv, publicPackages, runCommand, startApp, startVerdaccio, strayFiles, waitFor, type App, type Registry } from '../src/index'
+import { startOtlpReceiver, waitFor, type OtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
+import { cleanEnv, publicPackages, runCommand, runNpm, startApp, startVerdaccio, strayFiles, type App, type Registry } from '../src/index'
 
 const ROOT = resolve(__dirname, '../../..')
 const FIXTURES = join(__dirname, 'fixtures/consumer')
-const CONSUMER_DEPS = ['@o11y/metrics', '@o11y/tracing', '@o11y/logging', '@o11y/ci-gate', 'fastify', 'pg']
+// What the READMEs tell a user to install: the packages, their peers fastify and @opentelemetry/api, and pg.
+const CONSUMER_DEPS = ['@o11y/metrics', '@o11y/tracing', '@o11y/logging', '@o11y/ci-gate', 'fastify@5', '@opentelemetry/api@1.10', 'pg']
 const ROUTE = '/api/orders/:id'
 const REQUESTS = 3
 const HEX32 = /^[0-9a-f]{32}$/
@@ -131,7 +132,7 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
   writeFileSync(userRc, `cache=${join(work, 'npm-cache')}\naudit=false\nfund=false\nupdate-notifier=false\n`)
   const consumerEnv: NodeJS.ProcessEnv = { ...baseEnv, npm_config_userconfig: userRc }
   started = Date.now()
-  const install = await runCommand('npm', ['install', ...CONSUMER_DEPS], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
+  const install = await runNpm(['install', ...CONSUMER_DEPS], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
   t.comment(`npm install took ${seconds(started)} s`)
   if (!t.equal(install.code, 0, `npm install ${CONSUMER_DEPS.join(' ')} exits 0`)) {
     t.comment(install.stdout + install.stderr + '\nverdaccio:\n' + registry.logs())
@@ -163,14 +164,14 @@ t.test('publish to a private registry with pnpm release, consume with plain npm'
     t.match(clean.stdout, /with tracing 2\/2/, 'both handlers were checked')
 
     copyFileSync(join(FIXTURES, 'unobserved-routes.mjs'), join(consumer, 'unobserved-routes.mjs'))
-    const gate = await runCommand('npx', ['o11y-gate', '--files', 'unobserved-routes.mjs', '--format', 'json'], { cwd: consumer, env: consumerEnv, timeoutMs: 60_000 })
+    const gate = await runCommand('npx', ['o11y-gate', '--strict', '--files', 'unobserved-routes.mjs', '--format', 'json'], { cwd: consumer, env: consumerEnv, timeoutMs: 60_000 })
     t.equal(gate.code, 1, 'an uninstrumented route fails the gate with exit code 1')
     const report = JSON.parse(gate.stdout) as { findings: { ruleId: string, file: string, line: number }[] }
     t.match(report.findings, [{ ruleId: 'route-instrumented', file: 'unobserved-routes.mjs', line: 3 }], 'the finding names the rule, file and line')
   })
 
   await t.test('the lowest Fastify of the peer range (5.0.0) works too', async (t) => {
-    const down = await runCommand('npm', ['install', 'fastify@5.0.0'], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
+    const down = await runNpm(['install', 'fastify@5.0.0'], { cwd: consumer, env: consumerEnv, timeoutMs: 180_000 })
     if (!t.equal(down.code, 0, 'npm install fastify@5.0.0 exits 0')) return t.comment(down.stdout + down.stderr)
     const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/fastify/package.json'), 'utf8')) as { version: string }
     t.equal(installed.version, '5.0.0', 'fastify 5.0.0 is installed')
@@ -249,7 +250,7 @@ async function exerciseConsumer (t: Test, consumer: string, running: Running, fi
   const spans = await waitFor(() => {
     const got = receiver.spans()
     return got.filter((s) => s.name === `GET ${ROUTE}`).length >= REQUESTS ? got : undefined
-  }, 15_000, 'SERVER spans').catch(() => receiver.spans())
+  }, { timeoutMs: 15_000, intervalMs: 100, description: 'SERVER spans' }).catch(() => receiver.spans())
   const servers = spans.filter((s) => s.name === `GET ${ROUTE}` && s.kind === SPAN_KIND_SERVER)
   if (!t.equal(servers.length, REQUESTS, `one SERVER span named "GET ${ROUTE}" per request`)) t.comment(`spans: ${spanNames(spans)}`)
   for (const span of servers) {

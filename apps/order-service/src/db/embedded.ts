@@ -9,6 +9,8 @@ export interface EmbeddedPostgresOptions {
   host?: string
   /** 0 (default) picks a free port. */
   port?: number
+  /** Client connections the socket server accepts (cluster mode: one per worker plus a spare). Default 2. */
+  maxConnections?: number
 }
 
 export interface EmbeddedPostgres {
@@ -51,7 +53,7 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
     db,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
-    maxConnections: EMBEDDED_MAX_CONNECTIONS
+    maxConnections: options.maxConnections ?? EMBEDDED_MAX_CONNECTIONS
   })
   try {
     await server.start()

@@ -7,7 +7,8 @@ import type { Order, OrderRepository } from './repository.js'
 
 export interface BusinessMetrics {
   orderCreated (order: Order): void
-  paymentProcessed (status: 'succeeded' | 'failed', currency: string): void
+  /** `reason`: the provider's decline reason, for failed payments. */
+  paymentProcessed (status: 'succeeded' | 'failed', currency: string, reason?: string): void
   orderPaid (order: Order): void
 }
 
@@ -51,7 +52,7 @@ export async function checkout (id: string, deps: { repo: OrderRepository, provi
       const result = await deps.provider.charge({ orderId: order.id, amountCents: order.totalCents, currency: order.currency })
       if (!result.ok) {
         addSpanEvent(SPAN_EVENTS.paymentDeclined, { reason: result.reason, latency_ms: result.latencyMs })
-        deps.metrics.paymentProcessed(PAYMENT_STATUS.failed, order.currency)
+        deps.metrics.paymentProcessed(PAYMENT_STATUS.failed, order.currency, result.reason)
         await deps.repo.recordPayment({ id: paymentId, orderId: order.id, status: 'failed', amountCents: order.totalCents, currency: order.currency, failureReason: result.reason })
         throw paymentFailed(order.id, result.reason)
       }

@@ -2,7 +2,7 @@
 // repository root (uriBaseId %SRCROOT%); fingerprints make alerts follow code that moves.
 
 import { FINGERPRINT_KEY, INFORMATION_URI, TOOL_NAME } from '../constants'
-import { RULES } from '../rules'
+import { RULES } from '../registry'
 import type { Report } from '../types'
 
 export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json'
@@ -24,7 +24,7 @@ export function formatSarif (report: Report, version: string): string {
             shortDescription: { text: r.description.split(': ')[0] as string },
             fullDescription: { text: r.description },
             help: { text: r.fix, markdown: `**How to fix:** ${r.fix}` },
-            helpUri: `${INFORMATION_URI.replace(/#.*$/, '')}#${r.id}`,
+            helpUri: `${INFORMATION_URI.replace(/#.*$/, '')}#${r.docs.anchor}`,
             defaultConfiguration: { level: r.defaultSeverity },
             properties: { tags: ['observability'] }
           }))

@@ -31,7 +31,8 @@ export function formatStylish (report: Report): string {
   if (rules.length > 0) out.push(`By rule: ${rules.join(', ')}.`)
   out.push(s.handlers === 0
     ? 'Route handlers checked: 0.'
-    : `Route handlers checked: ${s.handlers}; with ${CATEGORIES.map((c) => `${c} ${s.categories[c]}/${s.handlers}`).join(', ')}.`)
+    : `Route handlers checked: ${s.handlers}; with ${CATEGORIES.map((c) => `${c} ${s.categories[c]}/${s.handlers}`).join(', ')}` +
+      (s.pluginCovered !== undefined ? `; observed through the registered @o11y plugins ${s.pluginCovered}/${s.handlers}.` : '.'))
   if (s.suppressed > 0 || s.baselined > 0) out.push(`Suppressed inline: ${s.suppressed}; accepted by the baseline: ${s.baselined}.`)
   return out.join('\n') + '\n'
 }

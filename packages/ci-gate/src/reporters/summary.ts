@@ -1,4 +1,5 @@
-import { CATEGORIES, RULE_IDS, type RuleId } from '../constants'
+import { CATEGORIES, type RuleId } from '../constants'
+import { RULES } from '../registry'
 import type { Report } from '../types'
 
 export interface Summary {
@@ -10,11 +11,14 @@ export interface Summary {
   byRule: Record<RuleId, number>
   handlers: number
   categories: Record<typeof CATEGORIES[number], number>
+  /** Handlers the registered @o11y plugins observe (default mode). */
+  pluginCovered?: number
 }
 
 export function summarize (report: Report): Summary {
-  const byRule = Object.fromEntries(Object.values(RULE_IDS).map((id) => [id, 0])) as Record<RuleId, number>
-  for (const f of report.findings) byRule[f.ruleId]++
+  const covered = report.handlers.filter((h) => (h.plugins ?? []).length > 0).length
+  const byRule = Object.fromEntries(RULES.map((r) => [r.id, 0])) as Record<RuleId, number>
+  for (const f of report.findings) byRule[f.ruleId] = (byRule[f.ruleId] ?? 0) + 1
   const categories = Object.fromEntries(CATEGORIES.map((c) => [c, report.handlers.filter((h) => h.categories.includes(c)).length])) as Summary['categories']
   return {
     files: report.filesChecked,
@@ -24,7 +28,8 @@ export function summarize (report: Report): Summary {
     baselined: report.baselined,
     byRule,
     handlers: report.handlers.length,
-    categories
+    categories,
+    ...(covered > 0 ? { pluginCovered: covered } : {})
   }
 }
 

@@ -11,7 +11,7 @@ exports[`test/reporters.test.ts > TAP > github output is stable (snapshot) > mus
 ::error file=src/routes/orders.ts,line=9,col=23,endLine=9,endColumn=67,title=o11y-gate label-cardinality::label "order" of ordersTotal.inc() takes its value from request params%0AFix: Use a bounded value as the label (the route template, a status, an enum member); put ids and URLs on the span (addSpanAttributes) or in the log line instead.
 ::error file=src/routes/orders.ts,line=16,col=7,endLine=18,endColumn=6,title=o11y-gate error-observed::catch block in orderRoutes neither rethrows, logs nor records the error on a span%0AFix: Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment.
 ::error file=src/routes/orders.ts,line=21,col=3,endLine=24,endColumn=5,title=o11y-gate route-instrumented::route handler GET /api/50%25-off%0D%0Apromo has no tracing, metrics or logging%0AFix: Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging).
-::error file=src/routes/orders.ts,line=21,col=48,endLine=21,endColumn=62,title=o11y-gate opt-out-justified::route GET /api/50%25-off%0D%0Apromo turns metrics off without a comment saying why%0AFix: Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.
+::error file=src/routes/orders.ts,line=21,col=48,endLine=21,endColumn=62,title=o11y-gate opt-out-justified::route GET /api/50%25-off%0D%0Apromo turns metrics off without a comment saying why%0AFix: Add a comment next to the opt-out (or directly above the route) saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.
 ::error file=src/routes/orders.ts,line=22,col=5,endLine=22,endColumn=25,title=o11y-gate no-console::console.log() inside a route handler or plugin%0AFix: Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.
 
 `
@@ -29,12 +29,12 @@ exports[`test/reporters.test.ts > TAP > json output is stable (snapshot) > must 
     "suppressed": 0,
     "baselined": 0,
     "byRule": {
-      "route-instrumented": 2,
-      "plugins-registered": 1,
-      "opt-out-justified": 1,
-      "no-console": 1,
-      "label-cardinality": 1,
       "error-observed": 1,
+      "label-cardinality": 1,
+      "no-console": 1,
+      "opt-out-justified": 1,
+      "plugins-registered": 1,
+      "route-instrumented": 2,
       "suppression-reason": 0
     },
     "handlers": 4,
@@ -114,7 +114,7 @@ exports[`test/reporters.test.ts > TAP > json output is stable (snapshot) > must 
       "endLine": 21,
       "endColumn": 62,
       "message": "route GET /api/50%-off\\r\\npromo turns metrics off without a comment saying why",
-      "fix": "Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.",
+      "fix": "Add a comment next to the opt-out (or directly above the route) saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.",
       "fingerprint": "65f6947ee47733264dc90bb8f2369d22"
     },
     {
@@ -174,91 +174,22 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         "driver": {
           "name": "o11y-gate",
           "semanticVersion": "0.0.0",
-          "informationUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#readme",
+          "informationUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#readme",
           "rules": [
             {
-              "id": "route-instrumented",
-              "name": "RouteInstrumented",
+              "id": "error-observed",
+              "name": "ErrorObserved",
               "shortDescription": {
-                "text": "A new or changed Fastify route handler that does real work (calls, awaits) must contain the required instrumentation categories"
+                "text": "A catch block that neither rethrows, logs nor records the exception on a span"
               },
               "fullDescription": {
-                "text": "A new or changed Fastify route handler that does real work (calls, awaits) must contain the required instrumentation categories: tracing, metrics, logging."
+                "text": "A catch block that neither rethrows, logs nor records the exception on a span: the failure disappears from every signal."
               },
               "help": {
-                "text": "Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging).",
-                "markdown": "**How to fix:** Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging)."
+                "text": "Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment.",
+                "markdown": "**How to fix:** Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment."
               },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#route-instrumented",
-              "defaultConfiguration": {
-                "level": "error"
-              },
-              "properties": {
-                "tags": [
-                  "observability"
-                ]
-              }
-            },
-            {
-              "id": "plugins-registered",
-              "name": "PluginsRegistered",
-              "shortDescription": {
-                "text": "A file that creates a Fastify instance and registers routes, in a project that never registers @o11y/metrics, @o11y/tracing or the @o11y/logging logger."
-              },
-              "fullDescription": {
-                "text": "A file that creates a Fastify instance and registers routes, in a project that never registers @o11y/metrics, @o11y/tracing or the @o11y/logging logger."
-              },
-              "help": {
-                "text": "Register the missing plugins: app.register(o11yMetrics), app.register(o11yTracing), and create the app with Fastify({ ...fastifyLoggerOptions() }) or app.register(o11yLogging).",
-                "markdown": "**How to fix:** Register the missing plugins: app.register(o11yMetrics), app.register(o11yTracing), and create the app with Fastify({ ...fastifyLoggerOptions() }) or app.register(o11yLogging)."
-              },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#plugins-registered",
-              "defaultConfiguration": {
-                "level": "error"
-              },
-              "properties": {
-                "tags": [
-                  "observability"
-                ]
-              }
-            },
-            {
-              "id": "opt-out-justified",
-              "name": "OptOutJustified",
-              "shortDescription": {
-                "text": "A route that opts out of telemetry with config"
-              },
-              "fullDescription": {
-                "text": "A route that opts out of telemetry with config: { metrics: false }, { tracing: false } or { logging: false } must say why in a comment."
-              },
-              "help": {
-                "text": "Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.",
-                "markdown": "**How to fix:** Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`."
-              },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#opt-out-justified",
-              "defaultConfiguration": {
-                "level": "error"
-              },
-              "properties": {
-                "tags": [
-                  "observability"
-                ]
-              }
-            },
-            {
-              "id": "no-console",
-              "name": "NoConsole",
-              "shortDescription": {
-                "text": "console.* inside a route handler, a Fastify plugin, hook or error handler"
-              },
-              "fullDescription": {
-                "text": "console.* inside a route handler, a Fastify plugin, hook or error handler: the line carries no trace id, no level and no request context."
-              },
-              "help": {
-                "text": "Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.",
-                "markdown": "**How to fix:** Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins."
-              },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#no-console",
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#error-observed",
               "defaultConfiguration": {
                 "level": "error"
               },
@@ -281,7 +212,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
                 "text": "Use a bounded value as the label (the route template, a status, an enum member); put ids and URLs on the span (addSpanAttributes) or in the log line instead.",
                 "markdown": "**How to fix:** Use a bounded value as the label (the route template, a status, an enum member); put ids and URLs on the span (addSpanAttributes) or in the log line instead."
               },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#label-cardinality",
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#label-cardinality",
               "defaultConfiguration": {
                 "level": "error"
               },
@@ -292,19 +223,88 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
               }
             },
             {
-              "id": "error-observed",
-              "name": "ErrorObserved",
+              "id": "no-console",
+              "name": "NoConsole",
               "shortDescription": {
-                "text": "A catch block that neither rethrows, logs nor records the exception on a span"
+                "text": "console.* inside a route handler, a Fastify plugin, hook or error handler"
               },
               "fullDescription": {
-                "text": "A catch block that neither rethrows, logs nor records the exception on a span: the failure disappears from every signal."
+                "text": "console.* inside a route handler, a Fastify plugin, hook or error handler: the line carries no trace id, no level and no request context."
               },
               "help": {
-                "text": "Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment.",
-                "markdown": "**How to fix:** Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment."
+                "text": "Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.",
+                "markdown": "**How to fix:** Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins."
               },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#error-observed",
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#no-console",
+              "defaultConfiguration": {
+                "level": "error"
+              },
+              "properties": {
+                "tags": [
+                  "observability"
+                ]
+              }
+            },
+            {
+              "id": "opt-out-justified",
+              "name": "OptOutJustified",
+              "shortDescription": {
+                "text": "A route that opts out of telemetry with config"
+              },
+              "fullDescription": {
+                "text": "A route that opts out of telemetry with config: { metrics: false }, { tracing: false } or { logging: false } must say why in a comment."
+              },
+              "help": {
+                "text": "Add a comment next to the opt-out (or directly above the route) saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.",
+                "markdown": "**How to fix:** Add a comment next to the opt-out (or directly above the route) saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`."
+              },
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#opt-out-justified",
+              "defaultConfiguration": {
+                "level": "error"
+              },
+              "properties": {
+                "tags": [
+                  "observability"
+                ]
+              }
+            },
+            {
+              "id": "plugins-registered",
+              "name": "PluginsRegistered",
+              "shortDescription": {
+                "text": "A file that creates a Fastify instance and registers routes, in a project that never registers @o11y/metrics, @o11y/tracing or the @o11y/logging logger."
+              },
+              "fullDescription": {
+                "text": "A file that creates a Fastify instance and registers routes, in a project that never registers @o11y/metrics, @o11y/tracing or the @o11y/logging logger."
+              },
+              "help": {
+                "text": "Register the missing plugins: app.register(o11yMetrics), app.register(o11yTracing), and create the app with Fastify({ ...fastifyLoggerOptions() }) or app.register(o11yLogging).",
+                "markdown": "**How to fix:** Register the missing plugins: app.register(o11yMetrics), app.register(o11yTracing), and create the app with Fastify({ ...fastifyLoggerOptions() }) or app.register(o11yLogging)."
+              },
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#plugins-registered",
+              "defaultConfiguration": {
+                "level": "error"
+              },
+              "properties": {
+                "tags": [
+                  "observability"
+                ]
+              }
+            },
+            {
+              "id": "route-instrumented",
+              "name": "RouteInstrumented",
+              "shortDescription": {
+                "text": "A new or changed Fastify route handler that does real work (calls, awaits) must contain the required instrumentation categories"
+              },
+              "fullDescription": {
+                "text": "A new or changed Fastify route handler that does real work (calls, awaits) must contain the required instrumentation categories: tracing, metrics, logging."
+              },
+              "help": {
+                "text": "Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging).",
+                "markdown": "**How to fix:** Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging)."
+              },
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#route-instrumented",
               "defaultConfiguration": {
                 "level": "error"
               },
@@ -327,7 +327,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
                 "text": "Write it as \`// o11y-gate-ignore <rule-id>: <why this is fine>\`.",
                 "markdown": "**How to fix:** Write it as \`// o11y-gate-ignore <rule-id>: <why this is fine>\`."
               },
-              "helpUri": "https://example.invalid/o11y-fastify/tree/main/packages/ci-gate#suppression-reason",
+              "helpUri": "https://github.com/o11y-fastify/o11y-fastify/tree/main/packages/ci-gate#suppression-reason",
               "defaultConfiguration": {
                 "level": "error"
               },
@@ -344,7 +344,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
       "results": [
         {
           "ruleId": "plugins-registered",
-          "ruleIndex": 1,
+          "ruleIndex": 4,
           "level": "error",
           "message": {
             "text": "this file creates a Fastify app with routes but its project (.) never registers @o11y/tracing, the @o11y/logging logger. Register the missing plugins: app.register(o11yMetrics), app.register(o11yTracing), and create the app with Fastify({ ...fastifyLoggerOptions() }) or app.register(o11yLogging)."
@@ -371,7 +371,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         },
         {
           "ruleId": "route-instrumented",
-          "ruleIndex": 0,
+          "ruleIndex": 5,
           "level": "error",
           "message": {
             "text": "route handler GET /odd has no tracing, metrics or logging. Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging)."
@@ -398,7 +398,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         },
         {
           "ruleId": "label-cardinality",
-          "ruleIndex": 4,
+          "ruleIndex": 1,
           "level": "error",
           "message": {
             "text": "label \\"order\\" of ordersTotal.inc() takes its value from request params. Use a bounded value as the label (the route template, a status, an enum member); put ids and URLs on the span (addSpanAttributes) or in the log line instead."
@@ -425,7 +425,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         },
         {
           "ruleId": "error-observed",
-          "ruleIndex": 5,
+          "ruleIndex": 0,
           "level": "error",
           "message": {
             "text": "catch block in orderRoutes neither rethrows, logs nor records the error on a span. Rethrow, log it (request.log.error({ err }, ...)), or record it on the span (span.recordException(err)); if swallowing is intended, say why with an o11y-gate-ignore comment."
@@ -452,7 +452,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         },
         {
           "ruleId": "route-instrumented",
-          "ruleIndex": 0,
+          "ruleIndex": 5,
           "level": "error",
           "message": {
             "text": "route handler GET /api/50%-off\\r\\npromo has no tracing, metrics or logging. Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging)."
@@ -479,10 +479,10 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         },
         {
           "ruleId": "opt-out-justified",
-          "ruleIndex": 2,
+          "ruleIndex": 3,
           "level": "error",
           "message": {
-            "text": "route GET /api/50%-off\\r\\npromo turns metrics off without a comment saying why. Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`."
+            "text": "route GET /api/50%-off\\r\\npromo turns metrics off without a comment saying why. Add a comment next to the opt-out (or directly above the route) saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`."
           },
           "locations": [
             {
@@ -506,7 +506,7 @@ exports[`test/reporters.test.ts > TAP > sarif output is stable (snapshot) > must
         },
         {
           "ruleId": "no-console",
-          "ruleIndex": 3,
+          "ruleIndex": 2,
           "level": "error",
           "message": {
             "text": "console.log() inside a route handler or plugin. Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins."
@@ -555,12 +555,12 @@ src/routes/orders.ts
   21:3    error    route handler GET /api/50%-off\\r\\npromo has no tracing, metrics or logging  route-instrumented
                    fix: Wrap the work in withSpan(...) or call addSpanAttributes/addSpanEvent (tracing), count or time it with app.metrics / a prom-client metric (metrics), or log with request.log.info(...) or a getLogger() logger (logging).
   21:48   error    route GET /api/50%-off\\r\\npromo turns metrics off without a comment saying why  opt-out-justified
-                   fix: Add a comment next to the opt-out saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.
+                   fix: Add a comment next to the opt-out (or directly above the route) saying why this route must not be measured, e.g. \`metrics: false, // scraped by Prometheus every 15 s: would drown the RED metrics\`.
   22:5    error    console.log() inside a route handler or plugin  no-console
                    fix: Use request.log.<level>(...) in handlers and hooks, fastify.log or getLogger(name) from @o11y/logging in plugins.
 
 7 problems (7 errors, 0 warnings) in 3 files of 3 checked.
-By rule: route-instrumented 2, plugins-registered 1, opt-out-justified 1, no-console 1, label-cardinality 1, error-observed 1.
+By rule: error-observed 1, label-cardinality 1, no-console 1, opt-out-justified 1, plugins-registered 1, route-instrumented 2.
 Route handlers checked: 4; with tracing 1/4, metrics 1/4, logging 0/4.
 
 `

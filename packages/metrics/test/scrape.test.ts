@@ -1,0 +1,210 @@
+import { connect } from 'node:net'
+import { gunzipSync } from 'node:zlib'
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
+import t from 'tap'
+import { acceptsGzip } from '../src/endpoint'
+import { o11yMetrics, render } from '../src/index'
+import { buildApp, find, logCapture, OPENMETRICS_ACCEPT, parseSamples, scrape } from './fixtures/helpers'
+
+// Issue 14: scrapes share work. Renders are counted in o11y_metrics_scrapes_total{result}.
+
+function results (text: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const s of find(parseSamples(text), 'o11y_metrics_scrapes_total')) out[s.labels.result as string] = s.value
+  return out
+}
+
+/** A gauge whose collect waits for `release()`: holds a render open for as long as a test needs. */
+function gatedGauge (app: Awaited<ReturnType<typeof buildApp>>, fail = false): { release: () => void, entered: Promise<void> } {
+  let release: () => void = () => {}
+  let enter: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const entered = new Promise<void>((resolve) => { enter = resolve })
+  app.metrics.gauge({
+    name: 'slow_collect',
+    help: 'Collect waits for the test.',
+    async collect () {
+      enter()
+      await gate
+      if (fail) throw new Error('backend gone')
+      this.set(1)
+    }
+  })
+  return { release: () => release(), entered }
+}
+
+t.test('concurrent scrapes share one render (single flight)', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false })
+  const { release, entered } = gatedGauge(app)
+  const pending = Array.from({ length: 20 }, () => app.inject('/metrics'))
+  await entered
+  await new Promise((r) => setTimeout(r, 20))
+  release()
+  const answers = await Promise.all(pending)
+  t.ok(answers.every((r) => r.statusCode === 200))
+  t.ok(answers.every((r) => r.body === answers[0]?.body), 'every scraper got the same render')
+  const counts = results(await app.metrics.render())
+  t.equal(counts.rendered, 1, 'one render for the 20 concurrent scrapes')
+  t.equal(counts.shared, 19)
+  t.equal(counts.cached, 0, 'minIntervalMs is 0 by default')
+})
+
+t.test('each format renders separately: text and OpenMetrics never share a body', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false })
+  const { release, entered } = gatedGauge(app)
+  const pending = [app.inject('/metrics'), app.inject({ url: '/metrics', headers: { accept: OPENMETRICS_ACCEPT } }), app.inject('/metrics'), app.inject({ url: '/metrics', headers: { accept: OPENMETRICS_ACCEPT } })]
+  await entered
+  release()
+  const [text1, om1, text2, om2] = await Promise.all(pending)
+  t.notMatch(text1?.body, /# EOF/)
+  t.match(text1?.headers['content-type'], /^text\/plain/)
+  t.match(om1?.body, /# EOF\n$/)
+  t.match(om1?.headers['content-type'], /^application\/openmetrics-text/)
+  t.equal(text2?.body, text1?.body)
+  t.equal(om2?.body, om1?.body)
+  const counts = results(await app.metrics.render())
+  t.equal(counts.rendered, 2, 'one render per format')
+  t.equal(counts.shared, 2)
+})
+
+t.test('without minIntervalMs, scrapes that do not overlap see fresh numbers', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false })
+  app.get('/x', async () => 'ok')
+  await app.inject('/x')
+  t.equal(find((await scrape(app)).samples, 'http_requests_total', { route: '/x' })[0]?.value, 1)
+  await app.inject('/x')
+  t.equal(find((await scrape(app)).samples, 'http_requests_total', { route: '/x' })[0]?.value, 2)
+})
+
+t.test('endpoint.minIntervalMs serves the last render to scrapes within it, then renders again', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { minIntervalMs: 300 } })
+  app.get('/x', async () => 'ok')
+  await app.inject('/x')
+  const first = await scrape(app)
+  await app.inject('/x')
+  const second = await scrape(app)
+  t.equal(second.text, first.text, 'the same render within the interval')
+  t.equal(find(second.samples, 'http_requests_total', { route: '/x' })[0]?.value, 1, 'cached numbers')
+  const om = await scrape(app, true)
+  t.match(om.text, /# EOF\n$/, 'the other format has its own cache (rendered now)')
+  await new Promise((r) => setTimeout(r, 350))
+  const third = await scrape(app)
+  t.equal(find(third.samples, 'http_requests_total', { route: '/x' })[0]?.value, 2, 'fresh after the interval')
+  const counts = results(await app.metrics.render())
+  t.equal(counts.rendered, 3, 'the first text scrape, the OpenMetrics one and the one after the interval')
+  t.equal(counts.cached, 1)
+})
+
+t.test('a failing render answers 500 to every scraper that shared it, is logged once, and is not cached', async (t) => {
+  const logs = logCapture()
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { minIntervalMs: 10_000 } }, { logger: { level: 'warn', stream: logs.stream } })
+  const { release, entered } = gatedGauge(app, true)
+  const pending = Array.from({ length: 5 }, () => app.inject('/metrics'))
+  await entered
+  release()
+  const answers = await Promise.all(pending)
+  t.same(answers.map((r) => r.statusCode), [500, 500, 500, 500, 500])
+  t.ok(answers.every((r) => !r.body.includes('backend gone')), 'the cause never reaches the scraper')
+  t.equal(logs.lines.filter((l) => /collecting metrics failed/.test(l.msg)).length, 1, 'logged once per render, not per scraper')
+  const next = await app.inject('/metrics')
+  t.equal(next.statusCode, 500, 'the failure was not cached as a render: the collector ran again (and failed again)')
+  t.equal(logs.lines.filter((l) => /collecting metrics failed/.test(l.msg)).length, 2)
+})
+
+t.test('a hanging collector: scrapes time out and join the render in progress instead of piling up new ones', async (t) => {
+  const logs = logCapture()
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { timeoutMs: 50 } }, { logger: { level: 'warn', stream: logs.stream } })
+  let collects = 0
+  app.metrics.gauge({ name: 'hangs', help: 'Never answers.', collect: () => { collects++; return new Promise<void>(() => {}) as unknown as void } })
+  for (let i = 0; i < 5; i++) t.equal((await app.inject('/metrics')).statusCode, 500)
+  t.equal(collects, 1, 'one render in progress for five scrapes')
+  t.equal(logs.lines.filter((l) => /took longer than 50 ms/.test(l.err?.message ?? '')).length, 5, 'each timeout is logged')
+})
+
+t.test('a large registry: the render yields to the event loop instead of blocking it', async (t) => {
+  const registry = new Registry()
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(o11yMetrics, { registry, runtimeMetrics: false, endpoint: false, maxLabelSets: 10_000 })
+  const c = app.metrics.counter({ name: 'big_total', help: 'Many series.', labelNames: ['k'] })
+  for (let i = 0; i < 20_000; i++) c.inc({ k: String(i) })
+  let turns = 0
+  let rendering = true
+  const spin = (): void => { if (rendering) { turns++; setImmediate(spin) } }
+  setImmediate(spin)
+  const text = await render(registry, 'prometheus', () => {})
+  rendering = false
+  t.equal(find(parseSamples(text), 'big_total').length, 10_001)
+  t.ok(turns >= 5, `the event loop turned ${turns} times during one render of 10,001 series`)
+})
+
+t.test('an unauthorized flood costs no render', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { auth: { type: 'bearer', token: 'tok' } } })
+  const answers = await Promise.all(Array.from({ length: 200 }, () => app.inject({ url: '/metrics', headers: { authorization: 'Bearer nope' } })))
+  t.ok(answers.every((r) => r.statusCode === 401))
+  const counts = results(await app.metrics.render())
+  t.equal(counts.unauthorized, 200)
+  t.equal(counts.rendered, 0, 'no render')
+})
+
+t.test('the separate server shares renders too (real sockets)', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(o11yMetrics, { runtimeMetrics: false, endpoint: { port: 0, host: '127.0.0.1', minIntervalMs: 5000 } })
+  await app.ready()
+  const base = `http://127.0.0.1:${app.metrics.address()?.port ?? 0}/metrics`
+  const bodies = await Promise.all(Array.from({ length: 30 }, async () => (await fetch(base)).text()))
+  t.ok(bodies.every((b) => b === bodies[0]))
+  const counts = results(await app.metrics.render())
+  t.equal(counts.rendered, 1, 'one render for 30 scrapes')
+  t.equal((counts.shared ?? 0) + (counts.cached ?? 0), 29, 'the rest shared it or got it from the cache')
+})
+
+t.test('gzip when the scraper asks for it (compressed once per render); crafted Accept-Encoding headers', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { minIntervalMs: 5000 } })
+  app.get('/x', async () => 'ok')
+  await app.inject('/x')
+  const plain = await app.inject('/metrics')
+  t.equal(plain.headers['content-encoding'], undefined)
+  const zipped = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip, deflate, br' } })
+  t.equal(zipped.headers['content-encoding'], 'gzip')
+  t.equal(zipped.headers.vary, 'accept-encoding')
+  t.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body, 'the same render, compressed')
+  t.ok(zipped.rawPayload.length < plain.body.length / 3, `smaller (${zipped.rawPayload.length} of ${plain.body.length} bytes)`)
+  const again = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip' } })
+  t.same(again.rawPayload, zipped.rawPayload)
+
+  t.equal(acceptsGzip(undefined), false)
+  t.equal(acceptsGzip('identity'), false)
+  t.equal(acceptsGzip('gzip;q=0'), false, 'q=0 refuses it')
+  t.equal(acceptsGzip('gzip;q=0.000'), false)
+  t.equal(acceptsGzip('br, GZIP;q=0.5'), true)
+  t.equal(acceptsGzip('*'), true)
+  t.equal(acceptsGzip(['deflate', 'x-gzip']), true)
+  t.equal(acceptsGzip('gzip;q=abc'), false, 'an unreadable quality is not a yes')
+  t.equal(acceptsGzip(`${'a,'.repeat(20_000)}gzip`), true, 'a huge header is parsed without trouble')
+  const crafted = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip;q=0, identity' } })
+  t.equal(crafted.headers['content-encoding'], undefined)
+  t.equal(crafted.body, plain.body)
+})
+
+t.test('a scraper that hangs up mid-response on the separate server harms nothing', async (t) => {
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(o11yMetrics, { runtimeMetrics: false, endpoint: { port: 0, host: '127.0.0.1' } })
+  const c = app.metrics.counter({ name: 'wide_total', help: 'Many series.', labelNames: ['k'], maxLabelSets: 5000 })
+  for (let i = 0; i < 5000; i++) c.inc({ k: `value-${i}-${'x'.repeat(40)}` })
+  await app.ready()
+  const port = app.metrics.address()?.port ?? 0
+  for (let i = 0; i < 20; i++) {
+    const socket = connect(port, '127.0.0.1')
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n')
+    socket.once('data', () => socket.destroy())
+    socket.on('error', () => {})
+  }
+  await new Promise((r) => setTimeout(r, 200))
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`)
+  t.equal(res.status, 200)
+  t.equal(find(parseSamples(await res.text()), 'wide_total').length, 5000)
+})

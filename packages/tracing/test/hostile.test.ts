@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t, { type Test } from 'tap'
+import { SpanKind, trace } from '@opentelemetry/api'
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace'
+import { getActiveTracing, startTracing, type O11yTracingOptions, type StartTracingOptions } from '../src/index'
+
+// Each test starts and stops its own tracing with a fresh exporter (shutdown stops an exporter).
+let exporter = new InMemorySpanExporter()
+// Tracing must patch http and pg before they are loaded.
+const first = startTracing({ spanProcessors: [new SimpleSpanProcessor({ exporter })], fastify: false })
+const Fastify = require('fastify') as typeof import('fastify').default
+t.before(() => first.shutdown())
+
+async function withTracing (t: Test, options: StartTracingOptions, plugin: O11yTracingOptions): Promise<void> {
+  exporter = new InMemorySpanExporter()
+  const handle = startTracing({ spanProcessors: [new SimpleSpanProcessor({ exporter })], fastify: plugin, ...options })
+  t.teardown(() => handle.shutdown())
+}
+
+function allText (spans: ReadableSpan[]): string {
+  return JSON.stringify(spans.map((s) => ({
+    name: s.name, attributes: s.attributes, status: s.status, links: s.links, events: s.events.map((e) => ({ name: e.name, attributes: e.attributes }))
+  })))
+}
+
+/** Spans exported so far (SimpleSpanProcessor exports once detected resource attributes settle). */
+async function finished (): Promise<ReadableSpan[]> {
+  await getActiveTracing()?.forceFlush()
+  return exporter.getFinishedSpans()
+}
+
+const randomTraceparent = (): string => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`
+
+t.test('untrusted incoming context: 2,000 callers forcing sampled=1 at ratio 0.01 get our sampling, each root linked to the caller', async (t) => {
+  await withTracing(t, { sampler: 'parentbased_traceidratio', samplerRatio: 0.01 }, { trustIncomingContext: false })
+  const app = Fastify()
+  app.get('/edge', async () => 'ok')
+  t.teardown(() => app.close())
+  const callers = new Set<string>()
+  for (let i = 0; i < 2000; i++) {
+    const traceparent = randomTraceparent()
+    callers.add(traceparent.slice(3, 35))
+    const res = await app.inject({ url: '/edge', headers: { traceparent } })
+    if (res.statusCode !== 200) t.fail(`request ${i} answered ${res.statusCode}`)
+  }
+  const servers = (await finished()).filter((s) => s.kind === SpanKind.SERVER)
+  const share = servers.length / 2000
+  t.comment(`sampled ${servers.length} of 2000 requests (${(share * 100).toFixed(2)}%) with ratio 0.01 and untrusted callers`)
+  t.ok(share <= 0.05, `at most 5% sampled (${(share * 100).toFixed(2)}%)`)
+  for (const span of servers) {
+    t.equal(span.parentSpanContext, undefined, 'a new root')
+    t.notOk(callers.has(span.spanContext().traceId), 'not the caller\'s trace id')
+    t.equal(span.links.length, 1, 'one link')
+    t.ok(callers.has(span.links[0]!.context.traceId), 'the link points at the caller\'s trace')
+    t.equal(span.links[0]!.attributes?.['o11y.link.untrusted_parent'], true)
+  }
+})
+
+t.test('crafted trace ids make no difference when untrusted (ids that a ratio sampler would keep)', async (t) => {
+  await withTracing(t, { sampler: 'traceidratio', samplerRatio: 0.01 }, { trustIncomingContext: false })
+  const app = Fastify()
+  app.get('/edge', async () => 'ok')
+  t.teardown(() => app.close())
+  for (let i = 0; i < 1000; i++) {
+    // The lowest 8 bytes decide TraceIdRatioBasedSampler; all zeros there is always kept.
+    await app.inject({ url: '/edge', headers: { traceparent: `00-${randomBytes(8).toString('hex')}0000000000000001-${randomBytes(8).toString('hex')}-01` } })
+  }
+  const sampled = (await finished()).length
+  t.comment(`crafted ids: ${sampled} of 1000 sampled`)
+  t.ok(sampled <= 50, `at most 5% sampled (${sampled})`)
+})
+
+t.test('trusted (the default) keeps the caller\'s trace; a predicate trusts only the gateway', async (t) => {
+  await withTracing(t, {}, { trustIncomingContext: (request) => request.headers['x-gateway'] === 'yes' })
+  const app = Fastify()
+  app.get('/p', async () => 'ok')
+  t.teardown(() => app.close())
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+  await app.inject({ url: '/p', headers: { traceparent, 'x-gateway': 'yes' } })
+  await app.inject({ url: '/p', headers: { traceparent } })
+  const [viaGateway, direct] = (await finished())
+  t.equal(viaGateway?.spanContext().traceId, '4bf92f3577b34da6a3ce929d0e0e4736', 'gateway request continues the trace')
+  t.not(direct?.spanContext().traceId, '4bf92f3577b34da6a3ce929d0e0e4736', 'direct request starts its own')
+  t.equal(direct?.links[0]?.context.spanId, '00f067aa0ba902b7')
+})
+
+t.test('a throwing trust predicate: the request is served, treated as untrusted, counted', async (t) => {
+  await withTracing(t, {}, { trustIncomingContext: () => { throw new Error('predicate bug') } })
+  const app = Fastify()
+  app.get('/p', async () => 'ok')
+  t.teardown(() => app.close())
+  const res = await app.inject({ url: '/p', headers: { traceparent: randomTraceparent() } })
+  t.equal(res.statusCode, 200)
+  const [span] = (await finished())
+  t.equal(span?.parentSpanContext, undefined, 'untrusted on failure')
+})
+
+// Every tracing configuration the README offers, with a real outgoing http call and fetch.
+const configurations: Array<[string, O11yTracingOptions]> = [
+  ['lifecycle spans off (default)', {}],
+  ['lifecycle spans on', { lifecycleSpans: true }],
+  ['hook spans on', { hookSpans: true }]
+]
+for (const [label, plugin] of configurations) {
+  t.test(`query secrets reach no span: ${label}`, async (t) => {
+    const upstream = createServer((_req, res) => res.end('up'))
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => upstream.close())
+    const port = (upstream.address() as AddressInfo).port
+    await withTracing(t, {}, plugin)
+    const http = require('node:http') as typeof import('node:http')
+    const app = Fastify()
+    app.addHook('preHandler', async function check () {})
+    app.get('/search', async function search () {
+      await new Promise<void>((resolve, reject) => {
+        http.get(`http://127.0.0.1:${port}/up?token=S1&access_token=S2`, (res) => { res.resume(); res.on('end', resolve) }).on('error', reject)
+      })
+      await (await fetch(`http://127.0.0.1:${port}/f?token=S1&access_token=S2`)).text()
+      return 'ok'
+    })
+    t.teardown(() => app.close())
+    const res = await app.inject('/search?token=S1&access_token=S2')
+    t.equal(res.statusCode, 200)
+    const spans = (await finished())
+    t.ok(spans.length >= 2, `spans: ${spans.map((s) => s.name).join(', ')}`)
+    const text = allText(spans)
+    t.notOk(text.includes('S1'), 'S1 on no span')
+    t.notOk(text.includes('S2'), 'S2 on no span')
+    t.ok(spans.some((s) => s.kind === SpanKind.CLIENT && /\/(up|f)$/.test(String(s.attributes['url.full'] ?? s.attributes['http.url']))), 'the outgoing span keeps its URL without the query')
+  })
+}
+
+t.test('captureQuery: true keeps the query (opt-in)', async (t) => {
+  await withTracing(t, { captureQuery: true }, { lifecycleSpans: true })
+  const app = Fastify()
+  app.get('/search', async () => 'ok')
+  t.teardown(() => app.close())
+  await app.inject('/search?q=shoes')
+  t.ok(allText((await finished())).includes('q=shoes'))
+})
+
+t.test('requestHook and responseHook set attributes on the SERVER span; a throwing hook is caught and counted', async (t) => {
+  await withTracing(t, {}, {
+    requestHook (span, request) { span.setAttribute('app.tenant', String(request.headers['x-tenant'])) },
+    responseHook (span, _request, reply) { span.setAttribute('app.cached', reply.getHeader('x-cache') === 'hit') }
+  })
+  const app = Fastify()
+  app.get('/t', async (_req, reply) => reply.header('x-cache', 'hit').send('ok'))
+  t.teardown(() => app.close())
+  await app.inject({ url: '/t', headers: { 'x-tenant': 'acme' } })
+  const [span] = (await finished())
+  t.equal(span?.attributes['app.tenant'], 'acme')
+  t.equal(span?.attributes['app.cached'], true)
+})
+
+t.test('throwing hooks: every request answered, failures counted, one warning', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error & { code?: string }): void => { if (w.code !== undefined) warnings.push(w.code) }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  exporter = new InMemorySpanExporter()
+  const handle = startTracing({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    fastify: { requestHook () { throw new Error('hook bug') }, responseHook () { throw new Error('hook bug 2') } }
+  })
+  t.teardown(() => handle.shutdown())
+  const before = handle.stats().hookErrors
+  const app = Fastify()
+  app.get('/t', async () => trace.getActiveSpan() !== undefined)
+  t.teardown(() => app.close())
+  for (let i = 0; i < 10; i++) {
+    const res = await app.inject('/t')
+    t.equal(res.body, 'true', 'served inside the span')
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(handle.stats().hookErrors - before, 20, 'each failure counted')
+  t.equal((await finished()).length, 10, 'spans still end')
+  t.equal(warnings.filter((c) => c === 'O11Y_ERR_TRACING_HOOK_FAILED').length, 2, 'one warning per hook')
+})
+
+t.test('unknown option names are rejected with a coded error', async (t) => {
+  t.throws(() => startTracing({ samplerRaito: 0.1 } as never), { code: 'O11Y_ERR_TRACING_UNKNOWN_OPTION', message: /samplerRaito/ })
+  t.throws(() => startTracing({ fastify: { lifecycleSpan: true } } as never), { code: 'O11Y_ERR_TRACING_UNKNOWN_OPTION', message: /fastify\.lifecycleSpan/ })
+  t.throws(() => startTracing({ fastify: { requestHook: 'x' } } as never), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
+  t.throws(() => startTracing({ fastify: { trustIncomingContext: 'no' } } as never), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
+})
