@@ -218,6 +218,27 @@ class Aggregate {
     }
   }
 
+  /**
+   * Keeps every summed counter and histogram series at or above the highest value it was ever
+   * served at. Floating-point addition is not associative: when a worker's counts move from the
+   * live answers to the retired sum, the same total added in another order can come out one ulp
+   * lower (0.1 + 0.1 + 0.1 + 0.7 is 1, 0.1 + 0.1 + 0.7 + 0.1 is 0.9999999999999999), and
+   * Prometheus reads any decrease of a counter as a reset. `highWater` lives as long as the primary;
+   * its size is the number of summed series, which the workers' cardinality guards bound.
+   */
+  clampTo (highWater: Map<string, number>): void {
+    for (const acc of this.families.values()) {
+      if (!isMonotonic(acc.type, acc.rule)) continue
+      for (const [key, s] of acc.samples) {
+        const k = `${acc.name}\u0002${key}`
+        const hw = highWater.get(k)
+        const v = s.value as number
+        if (hw !== undefined && v < hw) s.value = hw
+        else highWater.set(k, v)
+      }
+    }
+  }
+
   toFamilies (): Family[] {
     const out: Family[] = []
     for (const acc of this.families.values()) {
@@ -260,6 +281,8 @@ export function clusterMetrics (options: ClusterMetricsOptions = {}): ClusterMet
   /** Counters and histograms of workers that exited, summed: added to every aggregate so totals never go back. */
   const retired = new Aggregate(rules)
   const retiredIds = new Set<number>()
+  /** Highest value served per summed series (see Aggregate.clampTo). */
+  const highWater = new Map<string, number>()
   let nextId = 1
   let closed = false
   const pending = new Map<number, { worker: Worker, resolve: (f: Family[] | null) => void }>()
@@ -325,6 +348,7 @@ export function clusterMetrics (options: ClusterMetricsOptions = {}): ClusterMet
       if (stale !== undefined) agg.add(stale, id, true)
     }
     agg.add(retired.toFamilies(), null, true)
+    agg.clampTo(highWater)
     const own: Family[] = [
       { name: CLUSTER_METRIC_NAMES.workers, help: 'Live cluster workers the primary asked for their metrics in this scrape.', type: 'gauge', values: [{ labels: {}, value: answers.size + missing.length }] },
       { name: CLUSTER_METRIC_NAMES.workersMissing, help: `Workers that did not answer within ${timeoutMs} ms; their counters and histograms are their last answer, their gauges are left out.`, type: 'gauge', values: [{ labels: {}, value: missing.length }] },

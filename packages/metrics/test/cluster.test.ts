@@ -175,6 +175,22 @@ t.test('a killed and restarted worker: no counter goes backwards, its counts sta
   t.equal(total(last, 'http_request_duration_seconds_count', { route: '/work' }), 160)
 })
 
+t.test('a dead worker\'s float counts moving into the retired total never read lower, not even by one ulp', async (t) => {
+  // Summed in worker-id order the four increments make exactly 1; once worker 1's share is added
+  // after the others (as the retired total) the same numbers make 0.9999999999999999.
+  const fx = await startFixture(t, { FLOAT_INC: JSON.stringify({ 1: 0.1, 2: 0.1, 3: 0.1, 4: 0.7 }) })
+  const before = total(parseSamples((await get(fx.metricsPort, '/metrics')).body), 'fixture_float_total')
+  t.equal(before, 1)
+  const victim = fx.workers.find((w) => w.id === 1) as { id: number, pid: number }
+  process.kill(victim.pid, 'SIGKILL')
+  await fx.waitWorkers(5)
+  for (let i = 0; i < 3; i++) {
+    const samples = parseSamples((await get(fx.metricsPort, '/metrics')).body)
+    t.equal(total(samples, CLUSTER_METRIC_NAMES.retiredWorkers), 1)
+    t.equal(total(samples, 'fixture_float_total'), before, `read ${i}: the total is what it was before the death`)
+  }
+})
+
 t.test('a hung worker: the scrape answers within the timeout bound and names the missing worker', async (t) => {
   const fx = await startFixture(t)
   await sendRequests(fx.appPort, 80)
