@@ -59,7 +59,9 @@ export async function databaseTargets (t: Test): Promise<DbTarget[]> {
  * exposure): the real PostgreSQL in a schema of its own, dropped in teardown. Each embedded PGlite
  * costs seconds of CPU to start (over 40 s on a loaded 2-core machine), and the embedded start is
  * proven by the tests that are about it. Without a reachable real server (outside CI) it falls
- * back to the embedded database.
+ * back to the embedded database. The connect timeout is raised from the service's 2 s default:
+ * these tests are not about it (config.test.ts and database.test.ts are), and in CI a connect
+ * beside other suites' load, in a process that has just run PGlite, once took longer than 2 s.
  */
 export async function serviceDatabaseEnv (t: Test): Promise<Record<string, string>> {
   const problem = await reachable(REAL_DATABASE_URL)
@@ -77,7 +79,7 @@ export async function serviceDatabaseEnv (t: Test): Promise<Record<string, strin
       await client.end().catch(() => {})
     }
   })
-  return { DATABASE_URL: REAL_DATABASE_URL, DB_SCHEMA: schema }
+  return { DATABASE_URL: REAL_DATABASE_URL, DB_SCHEMA: schema, DB_CONNECT_TIMEOUT_MS: '15000' }
 }
 
 export interface TestDbOptions {
