@@ -64,3 +64,21 @@ function * strings (value, keys = false, path = '') {
     }
   }
 }
+
+/**
+ * Files of a packed tarball that name `example.invalid` (the README, the built code, the SARIF
+ * help links in it), one problem line per file with the first line that does.
+ * @param {string} name the package name, for the messages
+ * @param {Array<[string, string]>} files [path inside the tarball, text] of each file
+ * @returns {string[]}
+ */
+export function placeholderProblems (name, files) {
+  const problems = []
+  for (const [path, text] of files) {
+    const at = text.search(/example\.invalid/i)
+    if (at < 0) continue
+    const line = text.slice(0, at).split('\n').length
+    problems.push(`${name}: ${path} line ${line} names example.invalid, a placeholder that would ship`)
+  }
+  return problems
+}

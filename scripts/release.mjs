@@ -15,12 +15,12 @@
 // npm_config_registry. See docs/publishing.md. Publishing to the public npm registry is refused
 // unless O11Y_RELEASE_ALLOW_PUBLIC_NPM=1, so a missing .npmrc cannot leak internal packages.
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { manifestProblems } from './release-manifest.mjs'
+import { manifestProblems, placeholderProblems } from './release-manifest.mjs'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const SCOPE = '@o11y'
@@ -75,7 +75,7 @@ async function main () {
       for (const p of problems) process.stderr.write(`release: ${p}\n`)
       return fail(`${problems.length} packaging problem(s); nothing was published`)
     }
-    log(`checks passed for ${packages.length} package(s): publint, attw, tarball contents, ranges (no pins, no workspace:) and no example.invalid`)
+    log(`checks passed for ${packages.length} package(s): publint, attw, tarball contents, ranges (no pins, no workspace:) and no example.invalid in any file`)
   }
   if (values['check-only']) return 0
 
@@ -156,6 +156,15 @@ async function checkPackage (pkg, packDir) {
   const manifest = await exec('tar', ['-xOzf', tarball, 'package/package.json'], { cwd: dest })
   if (manifest.code !== 0) problems.push(`${pkg.name}: cannot read package/package.json from ${tarball}\n${indent(manifest.stderr)}`)
   else problems.push(...manifestProblems(pkg.name, manifest.stdout))
+  // Every other file of the tarball (README, built code with its SARIF help links): no placeholder.
+  const unpacked = join(dest, 'unpacked')
+  mkdirSync(unpacked, { recursive: true })
+  const untar = await exec('tar', ['-xzf', tarball, '-C', unpacked], { cwd: dest })
+  if (untar.code !== 0) problems.push(`${pkg.name}: cannot unpack ${tarball}\n${indent(untar.stderr)}`)
+  else {
+    const texts = files.filter((f) => f !== 'package.json').map((f) => [f, readFileSync(join(unpacked, 'package', f), 'utf8')])
+    problems.push(...placeholderProblems(pkg.name, texts))
+  }
   return problems
 }
 

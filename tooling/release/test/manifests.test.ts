@@ -18,6 +18,7 @@ const RANGE_FIELDS = ['dependencies', 'peerDependencies', 'optionalDependencies'
 interface ReleaseManifest {
   isExactVersion: (range: unknown) => boolean
   manifestProblems: (name: string, text: string) => string[]
+  placeholderProblems: (name: string, files: Array<[string, string]>) => string[]
 }
 // The module `pnpm release` itself uses (scripts/release-manifest.mjs).
 const load = async (): Promise<ReleaseManifest> => await import(join(ROOT, 'scripts/release-manifest.mjs')) as ReleaseManifest
@@ -95,6 +96,19 @@ t.test('manifestProblems names every pin, workspace: range and example.invalid, 
   t.match(manifestProblems('@o11y/x', '{"name": "@o11y/x",'), [/^@o11y\/x: the packed package\.json is not valid JSON/], 'a broken manifest is a problem, not a crash')
 })
 
+t.test('placeholderProblems names each file and line that holds example.invalid', async (t) => {
+  const { placeholderProblems } = await load()
+  t.same(placeholderProblems('@o11y/x', [
+    ['README.md', '# x\n\nsee https://example.invalid/docs\n'],
+    ['dist/index.js', "exports.url = 'https://Example.Invalid/'\n"],
+    ['dist/clean.js', "exports.url = 'https://o11y.dev/'\n"]
+  ]), [
+    '@o11y/x: README.md line 3 names example.invalid, a placeholder that would ship',
+    '@o11y/x: dist/index.js line 1 names example.invalid, a placeholder that would ship'
+  ])
+  t.same(placeholderProblems('@o11y/x', []), [])
+})
+
 t.test('pnpm release --check-only fails on a pinned or placeholder manifest and publishes nothing', async (t) => {
   // A workspace of its own with the real release script: one clean package, one with a pinned
   // dependency, an exact peer and an example.invalid repository URL.
@@ -125,13 +139,18 @@ t.test('pnpm release --check-only fails on a pinned or placeholder manifest and 
   }
   pkg('clean', { repository: { type: 'git', url: 'https://git.example.com/o11y.git' }, dependencies: { 'left-pad': '^1.3.0' } })
   pkg('pinned', { repository: { type: 'git', url: 'https://example.invalid/o11y.git' }, dependencies: { 'left-pad': '1.3.0' }, peerDependencies: { [API]: '1.9.0' } })
+  // A placeholder outside the manifest: in the README and in built code (as a SARIF help link would be).
+  writeFileSync(join(ws, 'packages/pinned/README.md'), '# @o11y/pinned\n\nDocs: https://example.invalid/docs\n')
+  writeFileSync(join(ws, 'packages/pinned/dist/index.js'), "'use strict'\nexports.x = 1\nexports.help = 'https://EXAMPLE.invalid/rules/x'\n")
 
   const res = await runCommand(process.execPath, ['scripts/release.mjs', '--skip-build', '--check-only'], { cwd: ws, env, timeoutMs: 180_000 })
   t.equal(res.code, 1, 'exit code 1')
   t.match(res.stderr, 'release: @o11y/pinned: dependencies.left-pad is pinned to the exact version "1.3.0"; publish a range (^1.3.0)')
   t.match(res.stderr, `release: @o11y/pinned: peerDependencies.${API} is pinned to the exact version "1.9.0"`)
   t.match(res.stderr, 'release: @o11y/pinned: repository.url is "https://example.invalid/o11y.git": example.invalid is a placeholder')
-  t.notMatch(res.stderr, /@o11y\/clean: (?:dependencies|repository)/, 'the clean package has no range or placeholder problem')
+  t.match(res.stderr, 'release: @o11y/pinned: README.md line 3 names example.invalid, a placeholder that would ship')
+  t.match(res.stderr, 'release: @o11y/pinned: dist/index.js line 3 names example.invalid, a placeholder that would ship')
+  t.notMatch(res.stderr, /@o11y\/clean: (?:dependencies|repository|README|dist)/, 'the clean package has no range or placeholder problem')
   t.match(res.stderr, /packaging problem\(s\); nothing was published/)
   t.notMatch(res.stdout, /publishing to|checks passed/, 'nothing was published')
 })
