@@ -21,3 +21,10 @@ export type {
 } from './types'
 
 export default o11yMetrics
+
+// The `@fastify/*` export shape: `require('@o11y/metrics')` is the plugin itself, so
+// `app.register(require('@o11y/metrics'))` works, with `.default`, `.o11yMetrics` (both set by
+// fastify-plugin) and every other export above as properties (copied from `exports`, so the
+// list is written once). The types above describe the same object; dist/index.mjs
+// (scripts/esm-wrapper.cjs) gives ESM importers the plugin as default export.
+module.exports = Object.assign(o11yMetrics, exports)

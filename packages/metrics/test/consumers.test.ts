@@ -14,16 +14,61 @@ t.test('the built package loads from ESM and CommonJS consumers with the same na
   t.same(esm, cjs)
 })
 
-t.test('the default export is the plugin for ESM and CommonJS consumers, and both share one instance', async (t) => {
-  const esm = execFileSync(process.execPath, ['--input-type=module', '-e', `
-    import o11yMetrics, { o11yMetrics as named } from '@o11y/metrics'
+function run (type: 'module' | 'commonjs', source: string): unknown {
+  const stdout = execFileSync(process.execPath, [`--input-type=${type}`, '-e', source], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
+  const lines = stdout.trim().split('\n')
+  return JSON.parse(lines[lines.length - 1] as string)
+}
+
+/** Registers `plugin`, answers one request and returns that request's counter line from /metrics. */
+const probe = `
+  async function probe (Fastify, plugin) {
+    const app = Fastify()
+    await app.register(plugin)
+    app.get('/hello/:name', async () => 'hi')
+    await app.inject('/hello/ada')
+    const text = (await app.inject('/metrics')).body
+    await app.close()
+    return text.split('\\n').find((l) => l.startsWith('http_requests_total{') && l.includes('route="/hello/:name"')) ?? 'no request series'
+  }
+`
+const LINE = 'http_requests_total{method="GET",route="/hello/:name",status_code="200"} 1'
+
+t.test('CommonJS: require(), .default and the named export all register the plugin', async (t) => {
+  const result = run('commonjs', `
+    const Fastify = require('fastify')
+    ${probe}
+    const metrics = require('@o11y/metrics')
+    ;(async () => {
+      const out = {
+        kind: typeof metrics,
+        same: metrics === metrics.default && metrics === metrics.o11yMetrics,
+        require: await probe(Fastify, require('@o11y/metrics')),
+        default: await probe(Fastify, metrics.default),
+        named: await probe(Fastify, require('@o11y/metrics').o11yMetrics)
+      }
+      console.log(JSON.stringify(out))
+    })()
+  `)
+  t.same(result, { kind: 'function', same: true, require: LINE, default: LINE, named: LINE })
+})
+
+t.test('ESM: the default import, its .default and the named import all register the plugin, one instance with CommonJS', async (t) => {
+  const result = run('module', `
+    import Fastify from 'fastify'
+    import metrics, { o11yMetrics } from '@o11y/metrics'
     import { createRequire } from 'node:module'
+    ${probe}
     const cjs = createRequire(process.cwd() + '/')('@o11y/metrics')
-    console.log(JSON.stringify([typeof o11yMetrics, o11yMetrics === named, named === cjs.o11yMetrics, o11yMetrics[Symbol.for('fastify.display-name')]]))
-  `], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
-  t.same(JSON.parse(esm.trim()), ['function', true, true, '@o11y/metrics'])
-  const cjs = execFileSync(process.execPath, ['--input-type=commonjs', '-e',
-    "const m = require('@o11y/metrics'); console.log(JSON.stringify([typeof m.default, m.default === m.o11yMetrics]))"
-  ], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
-  t.same(JSON.parse(cjs.trim()), ['function', true])
+    const out = {
+      kind: typeof metrics,
+      same: metrics === o11yMetrics && metrics.default === o11yMetrics && cjs === o11yMetrics,
+      displayName: o11yMetrics[Symbol.for('fastify.display-name')],
+      require: await probe(Fastify, metrics),
+      default: await probe(Fastify, metrics.default),
+      named: await probe(Fastify, o11yMetrics)
+    }
+    console.log(JSON.stringify(out))
+  `)
+  t.same(result, { kind: 'function', same: true, displayName: '@o11y/metrics', require: LINE, default: LINE, named: LINE })
 })

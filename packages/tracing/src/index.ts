@@ -9,3 +9,10 @@ export { getTracer, withSpan, addSpanAttributes, addSpanEvent } from './span'
 export { TracingError } from './errors'
 export type { WarningLogger } from './errors'
 export { ATTR, DEFAULTS, DEFAULT_IGNORE_ROUTES, ENV, ERROR_CODES, PLUGIN_NAME, TRACER_NAME } from './constants'
+
+// The `@fastify/*` export shape: `require('@o11y/tracing')` is the plugin itself, so
+// `app.register(require('@o11y/tracing'))` works, with `.default`, `.o11yTracing` (both set by
+// fastify-plugin) and every other export above as properties (copied from `exports`, so the
+// list is written once). The types above describe the same object; dist/index.mjs
+// (scripts/esm-wrapper.cjs) gives ESM importers the plugin as default export.
+module.exports = Object.assign(o11yTracing, exports)
