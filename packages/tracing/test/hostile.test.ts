@@ -49,6 +49,8 @@ t.test('untrusted incoming context: 2,000 callers forcing sampled=1 at ratio 0.0
   const share = servers.length / 2000
   t.comment(`sampled ${servers.length} of 2000 requests (${(share * 100).toFixed(2)}%) with ratio 0.01 and untrusted callers`)
   t.ok(share <= 0.05, `at most 5% sampled (${(share * 100).toFixed(2)}%)`)
+  // Our own ratio still samples: about 20 of 2,000 (none at all has a probability of 0.99^2000, 2e-9).
+  t.ok(servers.length >= 1, `our sampling still keeps some (${servers.length}), so the link checks below ran`)
   for (const span of servers) {
     t.equal(span.parentSpanContext, undefined, 'a new root')
     t.notOk(callers.has(span.spanContext().traceId), 'not the caller\'s trace id')
@@ -88,13 +90,45 @@ t.test('trusted (the default) keeps the caller\'s trace; a predicate trusts only
 
 t.test('a throwing trust predicate: the request is served, treated as untrusted, counted', async (t) => {
   await withTracing(t, {}, { trustIncomingContext: () => { throw new Error('predicate bug') } })
+  const before = getActiveTracing()?.stats().hookErrors ?? Number.NaN
   const app = Fastify()
   app.get('/p', async () => 'ok')
   t.teardown(() => app.close())
-  const res = await app.inject({ url: '/p', headers: { traceparent: randomTraceparent() } })
-  t.equal(res.statusCode, 200)
-  const [span] = (await finished())
-  t.equal(span?.parentSpanContext, undefined, 'untrusted on failure')
+  for (let i = 0; i < 3; i++) {
+    const res = await app.inject({ url: '/p', headers: { traceparent: randomTraceparent() } })
+    t.equal(res.statusCode, 200)
+  }
+  const spans = await finished()
+  t.equal(spans.length, 3)
+  for (const span of spans) t.equal(span.parentSpanContext, undefined, 'untrusted on failure')
+  t.equal((getActiveTracing()?.stats().hookErrors ?? Number.NaN) - before, 3, 'each failure counted in stats().hookErrors')
+})
+
+t.test(`the ${'O11Y_TRACING_TRUST_INCOMING_CONTEXT'} variable: false distrusts every caller, a bad value warns once and trusts`, async (t) => {
+  const name = 'O11Y_TRACING_TRUST_INCOMING_CONTEXT'
+  const saved = process.env[name]
+  t.teardown(() => { if (saved === undefined) delete process.env[name]; else process.env[name] = saved })
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
+  const warnings: string[] = []
+  const onWarning = (w: Error & { code?: string }): void => { if (w.code !== undefined) warnings.push(`${w.code} ${w.message}`) }
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  for (const [value, continues] of [['false', false], [' FALSE ', false], ['true', true], ['maybe', true]] as const) {
+    process.env[name] = value
+    await withTracing(t, {}, {})
+    const app = Fastify()
+    app.get('/v', async () => 'ok')
+    await app.inject({ url: '/v', headers: { traceparent } })
+    await app.close()
+    const [span] = await finished()
+    t.equal(span?.spanContext().traceId === '4bf92f3577b34da6a3ce929d0e0e4736', continues, `${JSON.stringify(value)}: ${continues ? 'continues' : 'does not continue'} the caller's trace`)
+    if (!continues) t.equal(span?.links[0]?.context.spanId, '00f067aa0ba902b7', `${JSON.stringify(value)}: the caller is a link`)
+    await getActiveTracing()?.shutdown()
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  const bad = warnings.filter((w) => w.startsWith('O11Y_ERR_TRACING_INVALID_ENV') && w.includes(name))
+  t.equal(bad.length, 1, `one warning for the bad value: ${bad.join('; ')}`)
+  t.match(bad[0] ?? '', /"maybe" is not valid/)
 })
 
 // Every tracing configuration the README offers, with a real outgoing http call and fetch.
@@ -151,6 +185,7 @@ t.test('requestHook and responseHook set attributes on the SERVER span; a throwi
   t.teardown(() => app.close())
   await app.inject({ url: '/t', headers: { 'x-tenant': 'acme' } })
   const [span] = (await finished())
+  t.equal(span?.kind, SpanKind.SERVER, 'the SERVER span')
   t.equal(span?.attributes['app.tenant'], 'acme')
   t.equal(span?.attributes['app.cached'], true)
 })
