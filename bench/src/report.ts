@@ -131,6 +131,17 @@ export function overheadFraction (measurements: readonly Measurement[], ours: Sc
   return spread(values)
 }
 
+/** Per round: CPU per request of `a` divided by that of `b`. */
+export function cpuRatio (measurements: readonly Measurement[], a: ScenarioId, b: ScenarioId): Spread {
+  const theirs = byRound(measurements, b)
+  const values: number[] = []
+  for (const [round, m] of byRound(measurements, a)) {
+    const p = theirs.get(round)
+    if (p !== undefined && p.cpuPerRequestMicros > 0) values.push(m.cpuPerRequestMicros / p.cpuPerRequestMicros)
+  }
+  return spread(values)
+}
+
 /** Per round: CPU per request of `a` minus that of `b`. */
 export function cpuDifference (measurements: readonly Measurement[], a: ScenarioId, b: ScenarioId): Spread {
   const theirs = byRound(measurements, b)
@@ -230,7 +241,19 @@ export function evaluateTargets (measurements: readonly Measurement[], heap: rea
       met: r.median <= STARTUP_RATIO_LIMIT && oursStart.addedMs.median <= STARTUP_ADDED_LIMIT_S * 1000
     })
   }
-  fraction('@o11y/metrics overhead in a cluster worker / single process (issue 15)', 'o11y-metrics-cluster', 'o11y-metrics', 1.1, '<= 1.10')
+  // Issue 15: a request in a cluster worker may cost at most 10% more than in a single process.
+  // Judged on the whole CPU per request, not on the overheads against bare: the single-process
+  // overhead of @o11y/metrics is a few µs, within the rounds' noise, and a ratio over a divisor
+  // near zero (or below it) can say anything.
+  const clusterRatio = cpuRatio(measurements, 'o11y-metrics-cluster', 'o11y-metrics')
+  if (Number.isFinite(clusterRatio.median)) {
+    targets.push({
+      name: 'CPU per request in a cluster worker / single process, @o11y/metrics (issue 15)',
+      goal: '<= 1.10',
+      measured: `${fmt(clusterRatio.median, 2)} (rounds ${fmt(clusterRatio.min, 2)}-${fmt(clusterRatio.max, 2)})`,
+      met: clusterRatio.median <= 1.1
+    })
+  }
   return targets
 }
 
