@@ -1,5 +1,5 @@
 // `--workers N` (N > 1): the order service under node:cluster. The primary runs no app: it starts
-// the embedded database once (unless DATABASE_URL), migrates it, forks N workers that share the
+// the embedded database once (unless DATABASE_URL), migrates the database, forks N workers that share the
 // port, aggregates their metrics (@o11y/metrics clusterMetrics) and replaces a worker that dies.
 import cluster, { type Worker } from 'node:cluster'
 import { clusterMetrics } from '@o11y/metrics'
@@ -48,12 +48,16 @@ export async function runPrimary (workers: number, print: (text: string) => void
     embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, maxConnections: workers * EMBEDDED_POOL_MAX + 1 })
     env[ENV.databaseUrl] = embedded.url
     env[ENV.dbPoolMax] = String(EMBEDDED_POOL_MAX)
-    const db = createDatabase({ connectionString: embedded.url, schema: config.dbSchema, max: 1, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs })
-    try {
-      await db.migrate()
-    } finally {
-      await db.close()
-    }
+  }
+  // Migrate once, here, before any worker starts: N workers running `CREATE SCHEMA IF NOT EXISTS`
+  // on a fresh schema at the same moment can fail on PostgreSQL's catalog unique index (the
+  // advisory lock in migrate() only covers the migrations themselves). The workers then find
+  // everything applied.
+  const db = createDatabase({ connectionString: embedded?.url ?? config.databaseUrl as string, schema: config.dbSchema, max: 1, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.dbStatementTimeoutMs })
+  try {
+    await db.migrate()
+  } finally {
+    await db.close()
   }
   const metrics = clusterMetrics()
   let stopping = false

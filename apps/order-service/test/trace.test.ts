@@ -2,11 +2,12 @@
 // exporting spans over OTLP/HTTP to a receiver started here, logs read from its stdout.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { get } from 'node:http'
 import { resolve } from 'node:path'
 import { startOtlpReceiver, type ReceivedSpan } from '@o11y/test-utils'
 import t, { type Test } from 'tap'
 import { APP_DIR } from '../src/config.js'
-import { databaseTargets, sampleOrder, tcpProxy, uniqueSchema } from './helpers.js'
+import { databaseTargets, sampleOrder, serviceDatabaseEnv, tcpProxy, uniqueSchema } from './helpers.js'
 
 const SERVER = 2
 const CLIENT = 3
@@ -200,4 +201,54 @@ t.test('database down: 503, ERROR span, logged with the trace id, recovery witho
   const logged = child.logs().find((l) => l.message === 'database unavailable' && l.trace_id === failed.traceId)
   t.match(logged, { level: 'ERROR' }, 'the error is logged with the trace id of the failed request')
   t.match(JSON.stringify(logged), /ECONNREFUSED|Connection terminated|timeout/i, 'the log keeps the cause')
+})
+
+t.test('--workers 2 on PostgreSQL: each worker has its own service.instance.id, its log lines say which worker, /metrics counts both', async (t) => {
+  const receiver = await startOtlpReceiver()
+  t.teardown(() => receiver.close())
+  // A fresh schema the workers have never seen: the primary migrates it before forking them.
+  const db = await serviceDatabaseEnv(t)
+  if (db.DATABASE_URL === undefined) {
+    t.comment('no real PostgreSQL outside CI: cluster mode on the embedded database is tested in deploy/test/ha.test.ts')
+    return
+  }
+  const child = await startChild(t, { ...db, WORKERS: '2', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'order-service' })
+  // Both workers listen: the second one prints its own line.
+  const deadline = Date.now() + 30_000
+  while (!/worker 2: order-service listening/.test(child.stdout()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.match(child.stdout(), /worker 2: order-service listening/, 'the second worker listens')
+
+  // A new connection per request (no keep-alive), so the primary hands them to both workers.
+  const { port } = new URL(child.url)
+  const REQUESTS = 40
+  for (let i = 0; i < REQUESTS; i++) {
+    const status = await new Promise<number>((resolve, reject) => {
+      get({ host: '127.0.0.1', port, path: `/api/orders?customerId=c-${i}&limit=1`, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)) }).on('error', reject)
+    })
+    if (status !== 200) t.fail(`request ${i} answered ${status}`)
+  }
+  const scrape = await (await fetch(`${child.url}/metrics`)).text()
+  const counted = /^http_requests_total\{method="GET",route="\/api\/orders",status_code="200"\} (\d+)$/m.exec(scrape)
+  t.equal(Number(counted?.[1]), REQUESTS, '/metrics of whichever worker answered counts the requests of both')
+  t.equal(await child.stop(), 0, 'SIGTERM: the primary and both workers end cleanly')
+
+  const lines = child.logs().filter((l) => l.message === 'request completed' && l.route === '/api/orders')
+  t.equal(lines.length, REQUESTS, 'one request line per request')
+  t.same([...new Set(lines.map((l) => l.worker))].sort(), [1, 2], 'the lines carry the worker id, and both workers served')
+  const servers = receiver.spans().filter((s) => s.kind === SERVER && s.name === 'GET /api/orders')
+  t.equal(servers.length, REQUESTS, 'one SERVER span per request')
+  const instances = new Set(servers.map((s) => s.resource['service.instance.id']))
+  t.equal(instances.size, 2, `two service.instance.id values: ${[...instances].join(', ')}`)
+  t.ok(servers.every((s) => s.resource['service.name'] === 'order-service'), 'one service.name')
+  // Each worker's log lines and spans agree: a worker id maps to exactly one instance id.
+  const spanByTrace = new Map(servers.map((s) => [s.traceId, s]))
+  const instanceOf = new Map<number, Set<unknown>>()
+  for (const l of lines) {
+    const span = spanByTrace.get(l.trace_id as string)
+    if (span === undefined) { t.fail(`no span for the line of trace ${String(l.trace_id)}`); continue }
+    const set = instanceOf.get(l.worker as number) ?? new Set()
+    set.add(span.resource['service.instance.id'])
+    instanceOf.set(l.worker as number, set)
+  }
+  t.same([...instanceOf.values()].map((s) => s.size), [1, 1], 'each worker\'s lines point at spans of one instance id')
 })
