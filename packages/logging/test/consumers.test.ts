@@ -1,7 +1,6 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import { loadAsConsumers } from '@o11y/test-utils'
+import { loadAsConsumers, runAsConsumer } from '@o11y/test-utils'
 
 const cwd = join(__dirname, '..')
 
@@ -29,11 +28,7 @@ const EXPORTS = [
   'o11yLogging'
 ]
 
-function run (type: 'module' | 'commonjs', source: string): unknown {
-  const stdout = execFileSync(process.execPath, [`--input-type=${type}`, '-e', source], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
-  const lines = stdout.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1] as string)
-}
+const run = (type: 'module' | 'commonjs', source: string): unknown => runAsConsumer(type, source, cwd)
 
 /**
  * Registers `plugin` on an app that logs into memory, answers one request and prints what the

@@ -22,6 +22,16 @@ export function loadAsConsumers (specifier: string, cwd: string): ConsumerExport
   return { esm: JSON.parse(lastLine(esm)) as string[], cjs: JSON.parse(lastLine(cjs)) as string[] }
 }
 
+/**
+ * Runs `source` with `node --input-type=<type> -e` in `cwd` (as a consumer of the packages
+ * installed there, without the test runner's NODE_OPTIONS) and returns its last stdout line, parsed
+ * as JSON: what the consumer printed with `console.log(JSON.stringify(...))`.
+ */
+export function runAsConsumer (type: 'module' | 'commonjs', source: string, cwd: string): unknown {
+  const stdout = execFileSync(process.execPath, [`--input-type=${type}`, '-e', source], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
+  return JSON.parse(lastLine(stdout)) as unknown
+}
+
 function lastLine (text: string): string {
   const lines = text.trim().split('\n')
   return lines[lines.length - 1] ?? '[]'

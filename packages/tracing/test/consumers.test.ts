@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process'
 import t from 'tap'
 import { join } from 'node:path'
-import { loadAsConsumers } from '@o11y/test-utils'
+import { loadAsConsumers, runAsConsumer } from '@o11y/test-utils'
 
 const cwd = join(__dirname, '..')
 
@@ -14,11 +13,7 @@ t.test('the built package loads from ESM and CommonJS consumers with the same ex
 })
 
 
-function run (type: 'module' | 'commonjs', source: string): unknown {
-  const stdout = execFileSync(process.execPath, [`--input-type=${type}`, '-e', source], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })
-  const lines = stdout.trim().split('\n')
-  return JSON.parse(lines[lines.length - 1] as string)
-}
+const run = (type: 'module' | 'commonjs', source: string): unknown => runAsConsumer(type, source, cwd)
 
 /** Registers `plugin`, answers one request; says whether Fastify knows the plugin and the status. */
 const probe = `
