@@ -221,3 +221,33 @@ t.test('unknown option names are rejected with a coded error', async (t) => {
   t.throws(() => startTracing({ fastify: { requestHook: 'x' } } as never), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
   t.throws(() => startTracing({ fastify: { trustIncomingContext: 'no' } } as never), { code: 'O11Y_ERR_TRACING_INVALID_OPTION' })
 })
+
+t.test('startTracing({ instrumentations }): extra Instrumentation instances, as an array or as `extra`, get our provider and are disabled on shutdown', async (t) => {
+  const { InstrumentationBase } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation')
+  class ProbeInstrumentation extends InstrumentationBase {
+    disabled = 0
+    providers = 0
+    constructor (name: string) { super(name, '1.0.0', {}) }
+    override setTracerProvider (provider: Parameters<InstanceType<typeof InstrumentationBase>['setTracerProvider']>[0]): void { this.providers++; super.setTracerProvider(provider) }
+    protected init (): [] { return [] }
+    override disable (): void { this.disabled++; super.disable() }
+    work (): void { this.tracer.startSpan(`${this.instrumentationName}.work`).end() }
+  }
+  for (const form of ['array', 'extra'] as const) {
+    const probe = new ProbeInstrumentation(`probe-${form}`)
+    exporter = new InMemorySpanExporter()
+    const handle = startTracing({
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      fastify: false,
+      instrumentations: form === 'array' ? [probe] : { pg: false, extra: [probe] }
+    })
+    t.equal(probe.providers, 1, `${form}: registered: it was handed the tracer provider`)
+    probe.work()
+    const spans = await finished()
+    const span = spans.find((s) => s.name === `probe-${form}.work`)
+    t.ok(span, `${form}: the instrumentation's span was recorded and exported (${spans.map((s) => s.name).join(', ')})`)
+    t.equal(span?.instrumentationScope.name, `probe-${form}`, `${form}: under the instrumentation's own scope`)
+    await handle.shutdown()
+    t.equal(probe.disabled, 1, `${form}: disabled once on shutdown`)
+  }
+})
