@@ -43,7 +43,30 @@ export const ERROR_CODES = {
   IGNORE_ROUTES_FAILED: 'O11Y_ERR_LOGGING_IGNORE_ROUTES_FAILED'
 } as const
 
-export type LoggingErrorCode = typeof ERROR_CODES[keyof typeof ERROR_CODES]
+export type LoggingErrorKey = keyof typeof ERROR_CODES
+export type LoggingErrorCode = typeof ERROR_CODES[LoggingErrorKey]
+
+/** What each code means, in one line (docs/errors.md says how to solve it). */
+export const ERROR_MESSAGES: Readonly<Record<LoggingErrorKey, string>> = {
+  INVALID_OPTIONS: 'the options are not an object, or two options cannot be combined',
+  UNKNOWN_OPTION: 'an option name the package does not know',
+  INVALID_NAME: '`name` is not a non-empty string',
+  INVALID_LEVEL: '`level` or `clientErrorLevel` is not a known level',
+  INVALID_DESTINATION: '`destination` is not a writable stream, a file descriptor or a file path that can be opened, or `sync` is not a boolean',
+  INVALID_REDACT: '`redact` has the wrong shape, or `censor` / `replaceDefaults` the wrong type',
+  INVALID_REDACT_PATH: 'a redaction path cannot be parsed',
+  INVALID_BASE: '`base` is not a plain object or sets a field the logger writes itself',
+  INVALID_SERIALIZERS: '`serializers` is not an object of functions',
+  INVALID_LOGGER: '`logger` is not a pino logger',
+  INVALID_REQUEST_ID_HEADER: '`requestIdHeader` is not a header name or false',
+  INVALID_OPTION_VALUE: '`maxBufferLength`, `maxLineBytes`, `dbErrorDetail` or `ignoreRoutes` has the wrong type or is out of range',
+  DROPPED: 'warning: the destination is not keeping up; lines are dropped and counted',
+  WRITE_FAILED: 'warning: a write to the destination failed; the logger stops writing and counts the lines',
+  INVALID_OTLP: 'the `otlp` option or an OTEL_EXPORTER_OTLP_* variable has a bad value',
+  OTLP_EXPORT_FAILED: 'warning: an OTLP log export failed or timed out; its records are counted as failed',
+  OTLP_DROPPED: 'warning: the OTLP export queue is full; records are dropped and counted',
+  IGNORE_ROUTES_FAILED: 'warning: the ignoreRoutes function threw; the route is logged'
+}
 
 /** An Error with a stable `code`; `instanceof LoggingError` works in ESM and CJS alike. */
 export class LoggingError extends Error {

@@ -18,7 +18,7 @@ export {
   OTLP_DEFAULTS,
   SEVERITY_NUMBERS
 } from './constants'
-export { ERROR_CODES, LoggingError } from './errors'
+export { ERROR_CODES, ERROR_MESSAGES, LoggingError } from './errors'
 export type { LoggingErrorCode } from './errors'
 export type {
   Logger,

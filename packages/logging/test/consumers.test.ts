@@ -11,6 +11,7 @@ const EXPORTS = [
   'DEFAULT_REDACT_PATHS',
   'DROPPED_LINES_READER',
   'ERROR_CODES',
+  'ERROR_MESSAGES',
   'LEVELS',
   'LOG_FIELDS',
   'LoggingError',

@@ -2,7 +2,8 @@ import { PLUGIN_NAME } from './constants'
 
 /**
  * The one catalogue of this package's codes, in the shape every @o11y package uses:
- * `{ KEY: 'O11Y_ERR_METRICS_KEY' }`. Codes are stable and never reused; a retired code stays
+ * `{ KEY: 'O11Y_ERR_METRICS_KEY' }`, warnings included, with what each means in ERROR_MESSAGES
+ * (docs/errors.md says how to solve it). Codes are stable and never reused; a retired code stays
  * documented in docs/errors.md. Errors are thrown only while options are validated (registration,
  * route registration, `app.metrics.*` definitions); warnings are given once, never thrown.
  */
@@ -27,11 +28,8 @@ export const ERROR_CODES = {
   SHAPE_MISMATCH: 'O11Y_ERR_METRICS_SHAPE_MISMATCH',
   TRACK: 'O11Y_ERR_METRICS_TRACK',
   OTLP: 'O11Y_ERR_METRICS_OTLP',
-  CLUSTER: 'O11Y_ERR_METRICS_CLUSTER'
-} as const
-
-/** Warning codes (process warnings or log lines, given once). */
-export const WARNING_CODES = {
+  CLUSTER: 'O11Y_ERR_METRICS_CLUSTER',
+  // Warnings (WARNING_CODES lists them again):
   /** `excludeRoutes` was used: it is the deprecated alias of `ignoreRoutes`. */
   DEPRECATED_OPTION: 'O11Y_ERR_METRICS_DEPRECATED_OPTION',
   /** A user `ignoreRoutes` function threw for a route; the route is recorded. */
@@ -48,6 +46,17 @@ export const WARNING_CODES = {
   CLUSTER_NOT_WORKER: 'O11Y_ERR_METRICS_CLUSTER_NOT_WORKER'
 } as const
 
+/** The warnings among ERROR_CODES (process warnings or log lines, given once, never thrown). */
+export const WARNING_CODES = {
+  DEPRECATED_OPTION: 'O11Y_ERR_METRICS_DEPRECATED_OPTION',
+  IGNORE_ROUTES_FAILED: 'O11Y_ERR_METRICS_IGNORE_ROUTES_FAILED',
+  ROUTE_NOT_SEEN: 'O11Y_ERR_METRICS_ROUTE_NOT_SEEN',
+  OTLP_ENV: 'O11Y_ERR_METRICS_OTLP_ENV',
+  OTLP_EXPORT_FAILED: 'O11Y_ERR_METRICS_OTLP_EXPORT_FAILED',
+  OTLP_SHUTDOWN_TIMEOUT: 'O11Y_ERR_METRICS_OTLP_SHUTDOWN_TIMEOUT',
+  CLUSTER_NOT_WORKER: 'O11Y_ERR_METRICS_CLUSTER_NOT_WORKER'
+} as const
+
 /** Codes no longer raised; listed so that nobody reuses them. */
 export const RETIRED_CODES = {
   /** Replaced by O11Y_ERR_METRICS_IGNORE_ROUTES when `excludeRoutes` became `ignoreRoutes`. */
@@ -58,34 +67,43 @@ export type ErrorKey = keyof typeof ERROR_CODES
 export type ErrorCode = typeof ERROR_CODES[ErrorKey]
 export type WarningCode = typeof WARNING_CODES[keyof typeof WARNING_CODES]
 
-export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
-  O11Y_ERR_METRICS_OPTIONS: 'the options must be an object',
-  O11Y_ERR_METRICS_UNKNOWN_OPTION: 'unknown option',
-  O11Y_ERR_METRICS_REGISTRY: 'option `registry` must be a prom-client Registry',
-  O11Y_ERR_METRICS_BUCKETS: 'option `buckets` must be a non-empty array of finite, strictly increasing numbers',
-  O11Y_ERR_METRICS_MAX_LABEL_SETS: 'option `maxLabelSets` must be an integer from 1 to 1000000',
-  O11Y_ERR_METRICS_LABEL_NAMES: 'option `labelNames` must be an array of unique Prometheus label names that are not used by the request metrics',
-  O11Y_ERR_METRICS_LABELS_FUNCTION: 'a labels function must be a function, and `labelNames` must be declared for it',
-  O11Y_ERR_METRICS_NAMING: "option `naming` must be 'default' or 'otel'",
-  O11Y_ERR_METRICS_STATUS_CODES: "option `statusCodes` must be 'exact' or 'class'",
-  O11Y_ERR_METRICS_PREFIX: 'option `prefix` must be a string that makes valid Prometheus metric names',
-  O11Y_ERR_METRICS_IGNORE_ROUTES: 'option `ignoreRoutes` must be an array of route templates (strings starting with "/") or RegExps, or a function (route, method) => boolean',
-  O11Y_ERR_METRICS_ENDPOINT: 'option `endpoint` must be false or an object with a `path` starting with "/", a `port` from 0 to 65535, a `host` string, a positive `timeoutMs` and a `minIntervalMs` from 0 to 60000',
-  O11Y_ERR_METRICS_AUTH: "option `endpoint.auth` must be { type: 'bearer', token } or { type: 'basic', username, password } with non-empty strings",
-  O11Y_ERR_METRICS_BOOLEAN: 'a switch option (`exemplars`, `runtimeMetrics`, `cluster`) must be a boolean',
-  O11Y_ERR_METRICS_ROUTE_CONFIG: 'route option `config.metrics` must be false, true or { labels?: function | { name: value }, buckets?: number[] }',
-  O11Y_ERR_METRICS_DEFINITION: 'a metric definition needs a valid `name`, a non-empty `help`, valid `labelNames`, (histograms) valid `buckets` and, if given, an integer `maxLabelSets` from 1 to 1000000',
-  O11Y_ERR_METRICS_REGISTRY_CONFLICT: 'the registry already holds a metric that this plugin registers (is one registry shared by two plugin instances?)',
-  O11Y_ERR_METRICS_SHAPE_MISMATCH: 'a metric with this name already exists with a different type, label names or buckets',
-  O11Y_ERR_METRICS_CLUSTER: '`clusterMetrics()` runs in the cluster primary and takes { timeoutMs, rules, port, host, path, auth } with valid values',
-  O11Y_ERR_METRICS_TRACK: '`track` and `tracked` need a valid function name and a function',
-  O11Y_ERR_METRICS_OTLP: "option `otlp` must be false, true or { endpoint (http(s) URL), protocol ('http/protobuf' | 'grpc'), intervalMillis, timeoutMillis (<= intervalMillis), shutdownTimeoutMillis (positive integers) }"
+export const ERROR_MESSAGES: Readonly<Record<ErrorKey, string>> = {
+  OPTIONS: 'the options must be an object',
+  UNKNOWN_OPTION: 'unknown option',
+  REGISTRY: 'option `registry` must be a prom-client Registry',
+  BUCKETS: 'option `buckets` must be a non-empty array of finite, strictly increasing numbers',
+  MAX_LABEL_SETS: 'option `maxLabelSets` must be an integer from 1 to 1000000',
+  LABEL_NAMES: 'option `labelNames` must be an array of unique Prometheus label names that are not used by the request metrics',
+  LABELS_FUNCTION: 'a labels function must be a function, and `labelNames` must be declared for it',
+  NAMING: "option `naming` must be 'default' or 'otel'",
+  STATUS_CODES: "option `statusCodes` must be 'exact' or 'class'",
+  PREFIX: 'option `prefix` must be a string that makes valid Prometheus metric names',
+  IGNORE_ROUTES: 'option `ignoreRoutes` must be an array of route templates (strings starting with "/") or RegExps, or a function (route, method) => boolean',
+  ENDPOINT: 'option `endpoint` must be false or an object with a `path` starting with "/", a `port` from 0 to 65535, a `host` string, a positive `timeoutMs` and a `minIntervalMs` from 0 to 60000',
+  AUTH: "option `endpoint.auth` must be { type: 'bearer', token } or { type: 'basic', username, password } with non-empty strings",
+  BOOLEAN: 'a switch option (`exemplars`, `runtimeMetrics`, `cluster`) must be a boolean',
+  ROUTE_CONFIG: 'route option `config.metrics` must be false, true or { labels?: function | { name: value }, buckets?: number[] }',
+  DEFINITION: 'a metric definition needs a valid `name`, a non-empty `help`, valid `labelNames`, (histograms) valid `buckets` and, if given, an integer `maxLabelSets` from 1 to 1000000',
+  REGISTRY_CONFLICT: 'the registry already holds a metric that this plugin registers (is one registry shared by two plugin instances?)',
+  SHAPE_MISMATCH: 'a metric with this name already exists with a different type, label names or buckets',
+  CLUSTER: '`clusterMetrics()` runs in the cluster primary and takes { timeoutMs, rules, port, host, path, auth } with valid values',
+  TRACK: '`track` and `tracked` need a valid function name and a function',
+  OTLP: "option `otlp` must be false, true or { endpoint (http(s) URL), protocol ('http/protobuf' | 'grpc'), intervalMillis, timeoutMillis (<= intervalMillis), shutdownTimeoutMillis (positive integers) }",
+  DEPRECATED_OPTION: 'warning: `excludeRoutes` is the deprecated alias of `ignoreRoutes`',
+  IGNORE_ROUTES_FAILED: 'warning: the ignoreRoutes function threw for a route; the route is recorded',
+  ROUTE_NOT_SEEN: 'warning: a route registered before the plugin is not recorded',
+  OTLP_ENV: 'warning: an OTEL_* variable of the OTLP push mode is not valid; its default is used',
+  OTLP_EXPORT_FAILED: 'warning: pushing metrics over OTLP failed; counted',
+  OTLP_SHUTDOWN_TIMEOUT: 'warning: the final OTLP export did not finish within shutdownTimeoutMillis',
+  CLUSTER_NOT_WORKER: 'warning: `cluster: true` outside a node:cluster worker; /metrics answers this process only'
 }
+
+const CODE_PREFIX = 'O11Y_ERR_METRICS_'
 
 export class MetricsError extends Error {
   readonly code: ErrorCode
   constructor (code: ErrorCode, detail?: string) {
-    super(`${PLUGIN_NAME}: ${ERROR_MESSAGES[code]}${detail !== undefined ? ` (${detail})` : ''}`)
+    super(`${PLUGIN_NAME}: ${ERROR_MESSAGES[code.slice(CODE_PREFIX.length) as ErrorKey]}${detail !== undefined ? ` (${detail})` : ''}`)
     this.name = 'MetricsError'
     this.code = code
   }

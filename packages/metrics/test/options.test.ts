@@ -72,8 +72,10 @@ t.test('an unknown option names itself and the known ones', async (t) => {
 t.test('every code has a message, and the error class carries it', async (t) => {
   for (const [key, code] of Object.entries(ERROR_CODES)) {
     t.equal(code, `O11Y_ERR_METRICS_${key}`, 'catalogue shape { KEY: O11Y_ERR_METRICS_KEY }')
-    t.type(ERROR_MESSAGES[code], 'string')
+    t.type(ERROR_MESSAGES[key as keyof typeof ERROR_MESSAGES], 'string')
   }
+  t.same(Object.keys(ERROR_MESSAGES).sort(), Object.keys(ERROR_CODES).sort(), 'a message for every code, nothing else')
+  for (const [key, code] of Object.entries(WARNING_CODES)) t.equal(ERROR_CODES[key as keyof typeof ERROR_CODES], code, `warning ${key} is in the one catalogue`)
   for (const [key, code] of Object.entries({ ...WARNING_CODES, ...RETIRED_CODES })) t.equal(code, `O11Y_ERR_METRICS_${key}`)
   const err = new MetricsError('O11Y_ERR_METRICS_NAMING')
   t.equal(err.code, 'O11Y_ERR_METRICS_NAMING')

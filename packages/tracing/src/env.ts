@@ -1,8 +1,8 @@
 import {
-  DEFAULTS, ENV, ERROR_CODES, EXPORTERS, LOG_LEVELS, PROPAGATORS, PROTOCOLS, RESOURCE_DETECTORS, SAMPLERS,
+  DEFAULTS, ENV, EXPORTERS, LOG_LEVELS, PROPAGATORS, PROTOCOLS, RESOURCE_DETECTORS, SAMPLERS,
   type ExporterName, type LogLevelName, type PropagatorName, type Protocol, type ResourceDetectorName, type SamplerName
 } from './constants'
-import type { WarningLogger } from './errors'
+import { ERROR_CODES, type WarningLogger } from './errors'
 
 /** What the standard OTEL_* variables ask for, after validation (bad values already replaced by defaults). */
 export interface EnvConfig {

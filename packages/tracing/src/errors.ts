@@ -1,4 +1,40 @@
-import { ERROR_CODES, PACKAGE_NAME, type ErrorCode } from './constants'
+import { PACKAGE_NAME } from './constants'
+
+/**
+ * The one catalogue of this package's codes, in the shape every @o11y package uses:
+ * `{ KEY: 'O11Y_ERR_TRACING_KEY' }`, with what each means in ERROR_MESSAGES (docs/errors.md says
+ * how to solve it). Codes are stable and never reused. Errors are thrown only while options are
+ * validated; the others are warnings, given while the app runs and never thrown.
+ */
+export const ERROR_CODES = {
+  INVALID_OPTION: 'O11Y_ERR_TRACING_INVALID_OPTION',
+  UNKNOWN_OPTION: 'O11Y_ERR_TRACING_UNKNOWN_OPTION',
+  INVALID_ENV: 'O11Y_ERR_TRACING_INVALID_ENV',
+  ALREADY_STARTED: 'O11Y_ERR_TRACING_ALREADY_STARTED',
+  PROVIDER_CONFLICT: 'O11Y_ERR_TRACING_PROVIDER_CONFLICT',
+  QUEUE_FULL: 'O11Y_ERR_TRACING_QUEUE_FULL',
+  EXPORT_FAILED: 'O11Y_ERR_TRACING_EXPORT_FAILED',
+  SHUTDOWN_TIMEOUT: 'O11Y_ERR_TRACING_SHUTDOWN_TIMEOUT',
+  PLUGIN_OPTION_IGNORED: 'O11Y_ERR_TRACING_PLUGIN_OPTION_IGNORED',
+  IGNORE_ROUTES_FAILED: 'O11Y_ERR_TRACING_IGNORE_ROUTES_FAILED',
+  HOOK_FAILED: 'O11Y_ERR_TRACING_HOOK_FAILED'
+} as const
+export type ErrorKey = keyof typeof ERROR_CODES
+export type ErrorCode = typeof ERROR_CODES[ErrorKey]
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorKey, string>> = {
+  INVALID_OPTION: 'an option of startTracing() or of the plugin has the wrong type or value',
+  UNKNOWN_OPTION: 'an option name the package does not know',
+  INVALID_ENV: 'warning: an OTEL_* variable has an unsupported value; its default is used',
+  ALREADY_STARTED: 'warning: startTracing() was called while tracing runs; the running handle is returned',
+  PROVIDER_CONFLICT: 'warning: another tracer provider was registered globally first; spans go to it',
+  QUEUE_FULL: 'warning: the span export queue is full; new spans are dropped and counted',
+  EXPORT_FAILED: 'warning: a span export failed or timed out; its spans are counted as failed',
+  SHUTDOWN_TIMEOUT: 'warning: shutdown or a flush did not finish within shutdownTimeoutMillis',
+  PLUGIN_OPTION_IGNORED: 'warning: plugin options that the register entry had already fixed were ignored',
+  IGNORE_ROUTES_FAILED: 'warning: the ignoreRoutes function threw; the route is traced',
+  HOOK_FAILED: 'warning: requestHook, responseHook or trustIncomingContext threw; counted, the request goes on'
+}
 
 /** The one error type this package throws; `code` is stable and listed in docs/errors.md. */
 export class TracingError extends Error {
@@ -50,5 +86,3 @@ export function safeLogger (logger: WarningLogger | undefined): WarningLogger {
     }
   }
 }
-
-export { ERROR_CODES }

@@ -6,9 +6,9 @@ export type { ExportStats, InstrumentationOptions, O11yTracingOptions, StartTrac
 export { startTracing } from './sdk'
 export { getActiveTracing } from './active'
 export { getTracer, withSpan, addSpanAttributes, addSpanEvent } from './span'
-export { TracingError } from './errors'
+export { TracingError, ERROR_CODES, ERROR_MESSAGES } from './errors'
 export type { WarningLogger } from './errors'
-export { ATTR, DEFAULTS, DEFAULT_IGNORE_ROUTES, ENV, ERROR_CODES, PLUGIN_NAME, TRACER_NAME } from './constants'
+export { ATTR, DEFAULTS, DEFAULT_IGNORE_ROUTES, ENV, PLUGIN_NAME, TRACER_NAME } from './constants'
 
 // The `@fastify/*` export shape: `require('@o11y/tracing')` is the plugin itself, so
 // `app.register(require('@o11y/tracing'))` works, with `.default`, `.o11yTracing` (both set by

@@ -7,9 +7,9 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import { getActiveTracing } from './active'
 import {
-  ATTR, DEFAULT_IGNORE_ROUTES, DEFAULTS, ENV, ERROR_CODES, ERROR_TYPE_ABORTED, KNOWN_METHODS, LINK_ATTR, OTHER_METHOD, PLUGIN_NAME, TRACER_NAME
+  ATTR, DEFAULT_IGNORE_ROUTES, DEFAULTS, ENV, ERROR_TYPE_ABORTED, KNOWN_METHODS, LINK_ATTR, OTHER_METHOD, PLUGIN_NAME, TRACER_NAME
 } from './constants'
-import { processWarningLogger } from './errors'
+import { ERROR_CODES, processWarningLogger } from './errors'
 import { validatePluginOptions } from './options'
 import { isDatabaseError, withheldDatabaseError } from './sanitize'
 import type { O11yTracingOptions } from './types'

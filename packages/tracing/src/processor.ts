@@ -1,7 +1,7 @@
 import { context, TraceFlags, type Context } from '@opentelemetry/api'
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core'
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace'
-import { ERROR_CODES } from './constants'
+import { ERROR_CODES } from './errors'
 import type { WarningLogger } from './errors'
 import type { ExportStats } from './types'
 

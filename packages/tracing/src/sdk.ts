@@ -15,9 +15,9 @@ import {
   type Sampler, type SpanExporter, type SpanProcessor
 } from '@opentelemetry/sdk-trace'
 import type { FastifyInstance } from 'fastify'
-import { ATTR, DEFAULTS, ERROR_CODES, RESOURCE_HOLDER, type PropagatorName, type Protocol, type ResourceDetectorName, type SamplerName } from './constants'
+import { ATTR, DEFAULTS, RESOURCE_HOLDER, type PropagatorName, type Protocol, type ResourceDetectorName, type SamplerName } from './constants'
 import { readEnv, tracesEndpointFor } from './env'
-import { safeLogger } from './errors'
+import { ERROR_CODES, safeLogger } from './errors'
 import { validateStartOptions } from './options'
 import { getActiveTracing, setActiveTracing } from './active'
 import { installTracing } from './plugin'
