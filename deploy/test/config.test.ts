@@ -1,22 +1,41 @@
 import t from 'tap'
-import { existsSync, readFileSync } from 'node:fs'
-import { isAbsolute, join, resolve } from 'node:path'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, isAbsolute, join, resolve } from 'node:path'
 import YAML from 'yaml'
 import { requireTool } from '@o11y/test-utils'
 import { LOG_FIELD, REQUEST_LINE_MESSAGE } from '../src/index'
 import { logqlProblems } from './lib/logql'
 import {
-  ALERTMANAGER_CONFIG, COMPOSE_FILE, DEPLOY, PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO,
-  alertRules, dashboardFiles, loadRules, markdownAnchors, readYaml, ruleFiles, run, allPanels, type DashboardJson
+  ALERTMANAGER_CONFIG, COMPOSE_FILE, DEPLOY, METRICS_TOKEN_SECRET, PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO, SECRETS_DIR, TOKEN_FORM,
+  alertRules, composeDefault, composeSecretFile, dashboardFiles, loadRules, markdownAnchors, promtoolCopy, readYaml, ruleFiles, run,
+  secretMounts, allPanels, type DashboardJson
 } from './lib/repo'
 
 t.test('promtool check config accepts prometheus.yml and the rule files it loads', requireTool('promtool'), async (t) => {
-  const res = run('promtool', ['check', 'config', PROMETHEUS_CONFIG])
+  // promtool opens the scrape token file: a copy reads the compose secret's file from this
+  // repository instead of /run/secrets, with the rules beside it as compose mounts them.
+  const dir = mkdtempSync(join(tmpdir(), 'o11y-config-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const copy = promtoolCopy(PROMETHEUS_CONFIG, dir)
+  t.same(copy.rewritten, ['order-service'], 'the order-service job reads its token from a compose secret')
+  const res = run('promtool', ['check', 'config', copy.file])
   t.equal(res.status, 0, res.stdout + res.stderr)
   // rule_files is the glob rules/*.yml: every file of the folder is loaded.
   const files = ruleFiles()
   t.match(res.stdout, `SUCCESS: ${files.length} rule files found`)
-  for (const file of files) t.match(res.stdout, `Checking ${file}`)
+  for (const file of files) t.match(res.stdout, `Checking ${join(dir, 'rules', basename(file))}`)
+})
+
+t.test('promtool check config fails when the token file is missing (why the check runs on a copy)', requireTool('promtool'), async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'o11y-config-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const { file } = promtoolCopy(PROMETHEUS_CONFIG, dir)
+  const missing = join(dir, 'no-such-token')
+  writeFileSync(file, readFileSync(file, 'utf8').replace(composeSecretFile(readYaml(COMPOSE_FILE), METRICS_TOKEN_SECRET), missing))
+  const res = run('promtool', ['check', 'config', file])
+  t.not(res.status, 0)
+  t.match(res.stdout + res.stderr, missing)
 })
 
 t.test('promtool check rules accepts every rule file', requireTool('promtool'), async (t) => {
@@ -49,6 +68,46 @@ t.test('prometheus.yml scrapes the service, Prometheus and Alertmanager with a s
   t.equal(jobs['order-service'].static_configs[0].labels.service, 'order-service')
   for (const job of Object.values<any>(jobs)) {
     for (const sc of job.static_configs) t.ok(sc.labels?.service, `${job.job_name} targets carry a service label`)
+  }
+})
+
+t.test('the order service is scraped on its own metrics port with the token of a compose secret, never on the app port', async (t) => {
+  const compose = readYaml<any>(COMPOSE_FILE)
+  const service = compose.services['order-service']
+  const prometheus = compose.services.prometheus
+  const env = service.environment as Record<string, string>
+  const job = readYaml<any>(PROMETHEUS_CONFIG).scrape_configs.find((s: any) => s.job_name === 'order-service')
+  const tokenPath = `${SECRETS_DIR}/${METRICS_TOKEN_SECRET}`
+  // The service: /metrics on METRICS_PORT behind the token in the secret file.
+  t.equal(env.METRICS_PORT, '9464')
+  t.equal(env.METRICS_TOKEN_FILE, tokenPath, 'the service reads the token from the mounted secret')
+  t.notOk('METRICS_TOKEN' in env, 'no token in the environment (it would show in docker inspect)')
+  t.equal(secretMounts(service).get(tokenPath), METRICS_TOKEN_SECRET, `the service mounts the secret at ${tokenPath}`)
+  // Prometheus: the same secret, the metrics port, a bearer token.
+  t.equal(secretMounts(prometheus).get(tokenPath), METRICS_TOKEN_SECRET, `Prometheus mounts the same secret at ${tokenPath}`)
+  t.same(job.authorization, { type: 'Bearer', credentials_file: tokenPath }, 'the job sends the secret as a bearer token')
+  t.same(job.static_configs[0].targets, [`order-service:${env.METRICS_PORT}`], 'the job scrapes the metrics port')
+  t.equal(job.static_configs[0].labels.service, 'order-service')
+  t.equal(job.metrics_path ?? '/metrics', '/metrics')
+  t.not(env.METRICS_PORT, env.PORT, 'the metrics port is not the app port')
+  // Only the app port is published; the metrics port is reached on the compose network alone.
+  const published = (service.ports as string[]).map((p) => composeDefault(String(p)).split(':').at(-1))
+  t.same(published, [env.PORT], 'the host reaches the app port only')
+  // The health check stays on the app port, on the readiness route.
+  t.match(service.healthcheck.test.join(' '), `http://127.0.0.1:${env.PORT}/api/ready`)
+  t.notMatch(service.healthcheck.test.join(' '), /metrics|9464/)
+  // The secret's file: in the repository by default, a token the service accepts.
+  t.match(compose.secrets[METRICS_TOKEN_SECRET].file, /^\$\{METRICS_TOKEN_SECRET_FILE:-\.\/secrets\/metrics-token\}$/, 'a file of your own through METRICS_TOKEN_SECRET_FILE')
+  const file = composeSecretFile(compose, METRICS_TOKEN_SECRET)
+  t.ok(existsSync(file), `${file} exists`)
+  t.match(readFileSync(file, 'utf8').trim(), TOKEN_FORM, 'the default token is one the service accepts (16+ printable characters)')
+  const readme = readFileSync(join(DEPLOY, 'README.md'), 'utf8')
+  t.match(readme, 'METRICS_TOKEN_SECRET_FILE', 'README documents how to use a token of your own')
+  // Every secret a service mounts is declared, and its file exists.
+  for (const [name, svc] of Object.entries<any>(compose.services)) {
+    for (const secret of secretMounts(svc).values()) {
+      t.ok(existsSync(composeSecretFile(compose, secret)), `${name}: secret ${secret} declared with a file that exists`)
+    }
   }
 })
 

@@ -1,10 +1,13 @@
 import t from 'tap'
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import YAML from 'yaml'
 import { requireTool } from '@o11y/test-utils'
-import { COMPOSE_FILE, DEPLOY, PROMETHEUS_CONFIG, RULES_DIR, readYaml, ruleFiles, run } from './lib/repo'
+import {
+  COMPOSE_FILE, DEPLOY, METRICS_TOKEN_SECRET, PROMETHEUS_CONFIG, SECRETS_DIR, promtoolCopy, readYaml, ruleFiles, run, secretMounts, withCredentialsFile
+} from './lib/repo'
+import { prometheusTestConfig } from './lib/live'
 import { HA_CENTRAL_CONFIG, HA_COMPOSE_FILE, HA_PROMETHEUS_CONFIG, centralTestConfig, largestGap, replicaTestConfig } from './lib/ha'
 
 const replica = (): any => readYaml<any>(HA_PROMETHEUS_CONFIG)
@@ -12,10 +15,12 @@ const replica = (): any => readYaml<any>(HA_PROMETHEUS_CONFIG)
 t.test('promtool check config accepts the replicas\' config (with the rules beside it, as compose mounts them) and the central one', requireTool('promtool'), async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'o11y-ha-config-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  // Compose mounts ha/prometheus.yml at /etc/prometheus/prometheus.yml and the rules at /etc/prometheus/rules.
-  writeFileSync(join(dir, 'prometheus.yml'), readFileSync(HA_PROMETHEUS_CONFIG))
-  symlinkSync(RULES_DIR, join(dir, 'rules'))
-  const res = run('promtool', ['check', 'config', join(dir, 'prometheus.yml')])
+  // Compose mounts ha/prometheus.yml at /etc/prometheus/prometheus.yml, the rules at
+  // /etc/prometheus/rules and the scrape token at /run/secrets (promtool opens it: the copy reads
+  // the compose secret's file from this repository).
+  const copy = promtoolCopy(HA_PROMETHEUS_CONFIG, dir)
+  t.same(copy.rewritten, ['order-service'], 'the order-service job reads its token from a compose secret')
+  const res = run('promtool', ['check', 'config', copy.file])
   t.equal(res.status, 0, res.stdout + res.stderr)
   t.match(res.stdout, `SUCCESS: ${ruleFiles().length} rule files found`)
   const central = run('promtool', ['check', 'config', HA_CENTRAL_CONFIG])
@@ -35,6 +40,8 @@ t.test('replicas: one config, a replica label from the environment, alerts witho
   t.same(jobs(config), jobs(single))
   const job = (c: any, name: string): any => c.scrape_configs.find((s: any) => s.job_name === name)
   t.same(job(config, 'order-service'), job(single, 'order-service'), 'the service is scraped exactly as by the single Prometheus')
+  t.same(job(config, 'order-service').authorization, { type: 'Bearer', credentials_file: `${SECRETS_DIR}/${METRICS_TOKEN_SECRET}` }, 'with the bearer token of the compose secret')
+  t.notMatch(JSON.stringify(job(config, 'order-service').static_configs), /:3000\b/, 'on the metrics port, not the app port')
   t.same(config.global.scrape_interval, single.global.scrape_interval)
   t.same(config.global.evaluation_interval, single.global.evaluation_interval)
 })
@@ -54,6 +61,11 @@ t.test('the HA compose file: both replicas run the same file, the Alertmanagers 
   t.equal(services['prometheus-b'].environment.PROMETHEUS_REPLICA, 'b')
   t.same(services['prometheus-b'].command, base.services.prometheus.command, 'replica b runs with the same flags as replica a')
   t.ok(services['prometheus-b'].volumes.includes('./prometheus/rules:/etc/prometheus/rules:ro'), 'and the same rules')
+  // Both replicas read the scrape token from the base file's secret, where the job looks for it.
+  const tokenPath = `${SECRETS_DIR}/${METRICS_TOKEN_SECRET}`
+  t.equal(secretMounts(base.services.prometheus).get(tokenPath), METRICS_TOKEN_SECRET, 'replica a (the base prometheus) mounts the token secret')
+  t.equal(secretMounts(services['prometheus-b']).get(tokenPath), METRICS_TOKEN_SECRET, `replica b mounts the token secret at ${tokenPath}`)
+  t.ok(base.secrets?.[METRICS_TOKEN_SECRET], 'declared in the base file, which the HA file is layered over')
   t.equal(services['prometheus-b'].image, base.services.prometheus.image)
   t.equal(services['alertmanager-b'].image, base.services.alertmanager.image)
   t.equal(services['prometheus-central'].image, base.services.prometheus.image)
@@ -81,8 +93,15 @@ t.test('the HA compose file: both replicas run the same file, the Alertmanagers 
 })
 
 t.test('the HA test configs keep what the shipped files say', async (t) => {
-  const test = YAML.parse(replicaTestConfig({ targets: ['127.0.0.1:1', '127.0.0.1:2'], alertmanagers: ['127.0.0.1:3', '127.0.0.1:4'], remoteWriteUrl: 'http://127.0.0.1:5/api/v1/write' }))
+  const test = YAML.parse(replicaTestConfig({ targets: ['127.0.0.1:1', '127.0.0.1:2'], alertmanagers: ['127.0.0.1:3', '127.0.0.1:4'], remoteWriteUrl: 'http://127.0.0.1:5/api/v1/write', credentialsFile: '/tmp/token' }))
   const shipped = replica()
+  const shippedJob = shipped.scrape_configs.find((s: any) => s.job_name === 'order-service')
+  t.same(test.scrape_configs[0].authorization, { ...shippedJob.authorization, credentials_file: '/tmp/token' }, 'the shipped authorization, with the test\'s token file')
+  t.equal(test.scrape_configs[0].metrics_path, shippedJob.metrics_path)
+  const single = YAML.parse(prometheusTestConfig('127.0.0.1:1', '127.0.0.1:3', '/tmp/token'))
+  t.same(single.scrape_configs[0].authorization, { ...readYaml<any>(PROMETHEUS_CONFIG).scrape_configs.find((s: any) => s.job_name === 'order-service').authorization, credentials_file: '/tmp/token' }, 'live.test.ts: the same for the single Prometheus')
+  t.same(single.scrape_configs[0].static_configs[0], { targets: ['127.0.0.1:1'], labels: { service: 'order-service' } })
+  t.throws(() => withCredentialsFile({ job_name: 'x' }, '/tmp/token'), /scrape job x has no authorization\.credentials_file/, 'a shipped job without a token fails the live tests instead of scraping unauthenticated')
   t.same(test.global.external_labels, shipped.global.external_labels)
   t.same(test.alerting.alert_relabel_configs, shipped.alerting.alert_relabel_configs)
   t.same(test.scrape_configs[0].static_configs[0], { targets: ['127.0.0.1:1', '127.0.0.1:2'], labels: { service: 'order-service' } })

@@ -8,7 +8,9 @@ import {
 } from '@o11y/test-utils'
 import { ruleFiles } from './lib/repo'
 import { alertmanagerTestConfig } from './lib/alertmanager'
-import { LOADGEN_ENTRY, SERVICE_DIR, SERVICE_ENTRY, buildExists, childEnv, startProcess, writeTestRuleFiles, type ManagedProcess } from './lib/live'
+import {
+  LOADGEN_ENTRY, SERVICE_DIR, SERVICE_ENTRY, buildExists, childEnv, metricsProtection, startProcess, writeTestRuleFiles, writeTokenFile, type ManagedProcess
+} from './lib/live'
 import { centralTestConfig, largestGap, replicaTestConfig } from './lib/ha'
 
 const skip = requireTool('prometheus').skip || requireTool('prometheus-alertmanager').skip
@@ -28,11 +30,15 @@ const PEER_TIMEOUT_S = 3
 /** Largest distance between two samples of a 1 s scrape that still counts as "no gap". */
 const MAX_GAP_S = 2.5
 
-interface Host { name: string, url: string, target: string, process: ManagedProcess }
+/** `url` is the app port (the load goes there), `target` the metrics port Prometheus scrapes. */
+interface Host { name: string, url: string, metricsUrl: string, target: string, process: ManagedProcess }
 
-async function startHost (host: typeof HOSTS[number], dataDir: string): Promise<Host> {
+async function startHost (host: typeof HOSTS[number], dataDir: string, tokenFile: string): Promise<Host> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
+  // As compose runs it: /metrics on a port of its own (shared by the cluster host's workers),
+  // behind the token of a file the replicas read too.
+  const metricsPort = await freePort()
   // A real PostgreSQL when there is one (CI sets DATABASE_URL; a schema per host), else PGlite.
   const database: Record<string, string> = process.env.DATABASE_URL
     ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: `o11y_ha_${host.name.replace(/\W/g, '_')}` }
@@ -41,6 +47,8 @@ async function startHost (host: typeof HOSTS[number], dataDir: string): Promise<
     ...database,
     PORT: String(port),
     HOST: '127.0.0.1',
+    METRICS_PORT: String(metricsPort),
+    METRICS_TOKEN_FILE: tokenFile,
     OTEL_SERVICE_NAME: 'order-service',
     OTEL_SDK_DISABLED: 'true',
     PAYMENT_FAILURE_RATE: '0.2',
@@ -58,7 +66,7 @@ async function startHost (host: typeof HOSTS[number], dataDir: string): Promise<
     return res?.status === 200
   }, { timeoutMs: 180_000, intervalMs: 250, description: `${host.name} at ${url}/api/ready` })
     .catch((err: Error) => { throw new Error(`${err.message}\n${service.output().slice(-3000)}`) })
-  return { name: host.name, url, target: `127.0.0.1:${port}`, process: service }
+  return { name: host.name, url, metricsUrl: `http://127.0.0.1:${metricsPort}`, target: `127.0.0.1:${metricsPort}`, process: service }
 }
 
 /** Requests the service answered, from the load generator's summary line `status codes: 200:12 201:30 ...`. */
@@ -78,8 +86,17 @@ t.test('HA: two Prometheus replicas, two clustered Alertmanagers, remote_write t
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }))
 
   // --- two demo hosts ------------------------------------------------------------------------------
-  const hosts = await Promise.all(HOSTS.map(async (h) => await startHost(h, join(tmp, h.name))))
+  const { token, file: tokenFile } = writeTokenFile(tmp)
+  const hosts = await Promise.all(HOSTS.map(async (h) => await startHost(h, join(tmp, h.name), tokenFile)))
   for (const h of hosts) t.teardown(() => h.process.stop())
+  for (const h of hosts) {
+    const seen = await metricsProtection(h.url, h.metricsUrl, token)
+    t.equal(seen.anonymous, 401, `${h.name}: the metrics port without the token: 401`)
+    t.match(seen.challenge ?? '', /^Bearer /, `${h.name}: with a Bearer challenge`)
+    t.equal(seen.wrongToken, 401, `${h.name}: with a wrong token: 401`)
+    t.equal(seen.appPort, 404, `${h.name}: the app port has no /metrics, even with the token`)
+    t.equal(seen.withToken, 200, `${h.name}: the metrics port with the token: 200`)
+  }
 
   // --- two Alertmanagers in one gossip cluster, the repository's routing --------------------------
   const hook = await startWebhookReceiver()
@@ -102,7 +119,8 @@ t.test('HA: two Prometheus replicas, two clustered Alertmanagers, remote_write t
   const replicaConfig = replicaTestConfig({
     targets: hosts.map((h) => h.target),
     alertmanagers: [amA, amB].map((am) => `127.0.0.1:${am.port}`),
-    remoteWriteUrl: `${central.url}/api/v1/write`
+    remoteWriteUrl: `${central.url}/api/v1/write`,
+    credentialsFile: tokenFile
   })
   const [promA, promB] = await Promise.all(['a', 'b'].map(async (replica) => await startPrometheus({
     configYaml: replicaConfig,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -59,7 +59,22 @@ t.test('the probe paths, port and metrics path of the manifest answer on the rea
     t.teardown(() => { run('psql', [process.env.DATABASE_URL as string, '-q', '-c', `DROP SCHEMA IF EXISTS ${schema} CASCADE`]) })
   }
   const port = await freePort()
-  const service = startProcess([SERVICE_ENTRY], SERVICE_DIR, childEnv({ ...env, ...database, HOST: '127.0.0.1', PORT: String(port), O11Y_DATA_DIR: join(tmp, 'pglite'), LOG_LEVEL: 'warn' }))
+  // The metrics port the ServiceMonitor scrapes (its port -> the Service's -> the container's) on a
+  // free port; the token of the dev overlay's Secret in a file, as the pod has it mounted.
+  const endpoint = monitor.spec.endpoints[0]
+  const servicePort = must(build('dev').objects, 'Service', 'order-service').spec.ports.find((p: any) => p.name === endpoint.port)
+  const containerPort = container.ports.find((p: any) => p.name === servicePort?.targetPort)
+  t.equal(env.METRICS_PORT, String(containerPort?.containerPort), 'the manifest serves /metrics on the port the ServiceMonitor scrapes')
+  const { name: secretName, key } = endpoint.authorization.credentials
+  const secret = must(build('dev').objects, 'Secret', secretName)
+  const token = Buffer.from(String((secret.data as Record<string, string>)[key]), 'base64').toString('utf8')
+  const tokenFile = join(tmp, key)
+  writeFileSync(tokenFile, token)
+  const metricsPort = await freePort()
+  const service = startProcess([SERVICE_ENTRY], SERVICE_DIR, childEnv({
+    ...env, ...database, HOST: '127.0.0.1', PORT: String(port), O11Y_DATA_DIR: join(tmp, 'pglite'), LOG_LEVEL: 'warn',
+    METRICS_PORT: String(metricsPort), METRICS_TOKEN_FILE: tokenFile
+  }))
   t.teardown(() => service.stop())
   const url = (path: string): string => `http://127.0.0.1:${port}${path}`
   const startup = container.startupProbe
@@ -77,7 +92,14 @@ t.test('the probe paths, port and metrics path of the manifest answer on the rea
     }, { timeoutMs: 120_000, description: `${probe} 200` })
     t.equal(res.status, 200, `${probe} ${container[probe].httpGet.path} answers 200`)
   }
-  const metrics = await fetch(url(monitor.spec.endpoints[0].path), { headers: { accept: 'application/openmetrics-text; version=1.0.0' } })
+  const metricsUrl = `http://127.0.0.1:${metricsPort}${endpoint.path as string}`
+  const anonymous = await fetch(metricsUrl)
+  await anonymous.arrayBuffer()
+  t.equal(anonymous.status, 401, 'the metrics port without the Secret\'s token: 401')
+  const onApp = await fetch(url(endpoint.path), { headers: { authorization: `Bearer ${token}` } })
+  await onApp.arrayBuffer()
+  t.equal(onApp.status, 404, 'the http port has no /metrics')
+  const metrics = await fetch(metricsUrl, { headers: { authorization: `${endpoint.authorization.type} ${token}`, accept: 'application/openmetrics-text; version=1.0.0' } })
   t.equal(metrics.status, 200)
   t.match(metrics.headers.get('content-type') ?? '', /openmetrics/, 'the service answers the OpenMetrics format the ServiceMonitor asks for')
   t.match(await metrics.text(), /http_requests_total|http_request_duration_seconds/)

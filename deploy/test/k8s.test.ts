@@ -13,7 +13,11 @@ import {
   COLLECTOR_COMPONENTS, COLLECTOR_CONFIG, JAEGER_CONFIG, K8S_DIR, MIN_KUSTOMIZE_MAJOR, OVERLAYS, find, kustomize,
   kustomizeVersion, must, requireKubectl, validateObject, type Build, type K8sObject
 } from './lib/k8s'
-import { COMPOSE_FILE, DASHBOARDS_DIR, RULE_TESTS_DIR, readYaml, ruleFiles, run } from './lib/repo'
+import { COMPOSE_FILE, DASHBOARDS_DIR, RULE_TESTS_DIR, TOKEN_FORM, readYaml, ruleFiles, run } from './lib/repo'
+
+/** The Secret holding the scrape token, and its key: mounted into the pods, sent by the ServiceMonitor. */
+const METRICS_SECRET = 'order-service-metrics-token'
+const METRICS_SECRET_KEY = 'token'
 
 /** The first skip reason of several tool requirements (none in CI: a missing tool fails there). */
 function needs (...options: Array<{ skip: false | string }>): { skip: false | string } {
@@ -77,6 +81,9 @@ t.test('schema validation can fail: wrong types, unknown kinds and bad names are
   const monitor = structuredClone(must(b.objects, 'ServiceMonitor', 'order-service'))
   monitor.spec.endpoints = 'http'
   t.match((await validateObject(monitor)).join('\n'), /endpoints must be array/)
+  const keyless = structuredClone(must(b.objects, 'ServiceMonitor', 'order-service'))
+  delete keyless.spec.endpoints[0].authorization.credentials.key
+  t.match((await validateObject(keyless)).join('\n'), /credentials must have required property key/, 'a Secret reference without its key')
   const rule = structuredClone(must(b.objects, 'PrometheusRule', 'o11y-alerts'))
   delete rule.spec.groups[0].name
   t.match((await validateObject(rule)).join('\n'), /must have required property name/)
@@ -122,10 +129,35 @@ t.test('order service: probes, resources, PDB, Service and ServiceMonitor fit to
     const monitor = must(objects, 'ServiceMonitor', 'order-service')
     for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels as Record<string, string>)) t.equal(service.metadata.labels?.[k], v, `${overlay}: ServiceMonitor selects the Service`)
     const endpoint = monitor.spec.endpoints[0]
-    t.equal(endpoint.port, 'http')
+    t.equal(endpoint.port, 'metrics', `${overlay}: scraped on the metrics port, not on http`)
     t.equal(endpoint.path, '/metrics')
     t.equal(endpoint.scrapeProtocols[0], 'OpenMetricsText1.0.0', 'exemplars need the OpenMetrics format')
+    t.notOk(monitor.spec.endpoints.some((e: any) => e.port === 'http'), `${overlay}: nothing scrapes the app port`)
+
+    // /metrics on a port of its own: the ServiceMonitor's port -> the Service's -> the container's = METRICS_PORT.
+    const servicePort = service.spec.ports.find((p: any) => p.name === endpoint.port)
+    t.ok(servicePort, `${overlay}: the Service has the port ${endpoint.port}`)
+    const metricsPort = container.ports.find((p: any) => p.name === servicePort?.targetPort)
+    t.equal(metricsPort?.containerPort, 9464, `${overlay}: container port metrics 9464`)
+    t.equal(env.METRICS_PORT, String(metricsPort?.containerPort), `${overlay}: METRICS_PORT is the metrics container port`)
+    t.not(metricsPort?.containerPort, port?.containerPort, `${overlay}: not the app port`)
+    // The bearer token: the Secret key the ServiceMonitor sends is the file METRICS_TOKEN_FILE names.
+    t.same(endpoint.authorization, { type: 'Bearer', credentials: { name: METRICS_SECRET, key: METRICS_SECRET_KEY } }, `${overlay}: the scrape sends the Secret ${METRICS_SECRET} as a bearer token`)
+    t.notOk('METRICS_TOKEN' in env, `${overlay}: no token in the environment`)
+    const volume = deployment.spec.template.spec.volumes.find((v: any) => v.secret?.secretName === METRICS_SECRET)
+    t.ok(volume, `${overlay}: the pod mounts the Secret ${METRICS_SECRET}`)
+    const mount = container.volumeMounts.find((m: any) => m.name === volume?.name)
+    t.equal(mount?.readOnly, true, `${overlay}: read-only`)
+    t.equal(env.METRICS_TOKEN_FILE, `${mount?.mountPath}/${METRICS_SECRET_KEY}`, `${overlay}: METRICS_TOKEN_FILE is the mounted key ${METRICS_SECRET_KEY}`)
+    t.equal(volume?.secret.defaultMode & 0o444, 0o440, `${overlay}: readable by owner and group (fsGroup ${deployment.spec.template.spec.securityContext.fsGroup}), not by others`)
+    t.equal(deployment.spec.template.spec.securityContext.fsGroup, deployment.spec.template.spec.securityContext.runAsGroup, `${overlay}: the container's group owns the mounted Secret`)
   }
+  // dev ships a laptop-only token; prod's Secret is created outside git, as the README says.
+  const devSecret = must(build('dev').objects, 'Secret', METRICS_SECRET)
+  t.equal(devSecret.metadata.name, METRICS_SECRET, 'dev: the Secret keeps its name (the ServiceMonitor names it in a field kustomize does not rewrite)')
+  t.match(Buffer.from(String((devSecret.data as Record<string, string>)[METRICS_SECRET_KEY]), 'base64').toString('utf8').trim(), TOKEN_FORM, 'dev: a token the service accepts')
+  t.notOk(find(build('prod').objects, 'Secret', METRICS_SECRET), 'prod: no token in git')
+  t.match(readFileSync(join(K8S_DIR, 'README.md'), 'utf8'), `create secret generic ${METRICS_SECRET} --from-literal=${METRICS_SECRET_KEY}=`, 'the README says how to create the prod Secret')
   const dev = must(build('dev').objects, 'Deployment', 'order-service')
   const prod = must(build('prod').objects, 'Deployment', 'order-service')
   t.equal(dev.spec.replicas, 1)

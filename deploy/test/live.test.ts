@@ -10,8 +10,8 @@ import { allPanels, dashboardFiles, ruleFiles, type DashboardJson } from './lib/
 import { METRIC } from '../src/index'
 import { alertmanagerTestConfig } from './lib/alertmanager'
 import {
-  LOADGEN_ENTRY, SERVICE_DIR, SERVICE_ENTRY, buildExists, childEnv, prometheusTestConfig, resolveVariables,
-  startProcess, substitute, unresolved, writeTestRuleFiles
+  LOADGEN_ENTRY, SERVICE_DIR, SERVICE_ENTRY, buildExists, childEnv, metricsProtection, prometheusTestConfig, resolveVariables,
+  startProcess, substitute, unresolved, writeTestRuleFiles, writeTokenFile
 } from './lib/live'
 
 const skip = requireTool('prometheus').skip || requireTool('prometheus-alertmanager').skip
@@ -37,9 +37,15 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
   t.teardown(() => otlp.close())
   const port = await freePort()
   const serviceUrl = `http://127.0.0.1:${port}`
+  // As compose runs it: /metrics on a port of its own, behind a token from a file Prometheus reads too.
+  const metricsPort = await freePort()
+  const metricsUrl = `http://127.0.0.1:${metricsPort}`
+  const { token, file: tokenFile } = writeTokenFile(tmp)
   const service = startProcess(['--import', '@o11y/tracing/register', SERVICE_ENTRY], SERVICE_DIR, childEnv({
     PORT: String(port),
     HOST: '127.0.0.1',
+    METRICS_PORT: String(metricsPort),
+    METRICS_TOKEN_FILE: tokenFile,
     // A real PostgreSQL when there is one (CI sets DATABASE_URL), else the embedded PGlite.
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DB_SCHEMA: 'o11y_live' } : { O11Y_DATA_DIR: join(tmp, 'pglite') }),
     OTEL_SERVICE_NAME: 'order-service',
@@ -64,12 +70,20 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
   }, { timeoutMs: 90_000, intervalMs: 250, description: `the order service at ${serviceUrl}/api/ready` })
     .catch((err: Error) => { throw new Error(`${err.message}\n${service.output().slice(-3000)}`) })
 
+  // --- the protection: nothing without the token, nothing on the app port ---------------------------
+  const seen = await metricsProtection(serviceUrl, metricsUrl, token)
+  t.equal(seen.anonymous, 401, 'the metrics port without the token: 401')
+  t.match(seen.challenge ?? '', /^Bearer /, 'with a Bearer challenge')
+  t.equal(seen.wrongToken, 401, 'with a wrong token: 401')
+  t.equal(seen.appPort, 404, 'the app port has no /metrics, even with the token')
+  t.equal(seen.withToken, 200, 'the metrics port with the token: 200')
+
   // --- Prometheus with the repository's rules (test copies: 1 s evaluation) -------------------------
   const rulesDir = join(tmp, 'rules')
   mkdirSync(rulesDir)
   const sourceRules = ruleFiles()
   const prom = await startPrometheus({
-    configYaml: prometheusTestConfig(`127.0.0.1:${port}`, `127.0.0.1:${am.port}`),
+    configYaml: prometheusTestConfig(`127.0.0.1:${metricsPort}`, `127.0.0.1:${am.port}`, tokenFile),
     ruleFiles: writeTestRuleFiles(sourceRules, rulesDir)
   })
   t.teardown(() => prom.stop())
@@ -77,6 +91,7 @@ t.test('live: the order service scraped by Prometheus feeds every dashboard quer
     { timeoutMs: 15_000, description: 'the order-service target up' })
   t.equal(target.labels.job, 'order-service')
   t.equal(target.labels.service, 'order-service')
+  t.equal(target.scrapeUrl, `${metricsUrl}/metrics`, 'Prometheus scrapes the metrics port, with the token from the shared file')
 
   // --- traffic -------------------------------------------------------------------------------------
   const loadStart = Date.now() / 1000

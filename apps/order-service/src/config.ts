@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LEVELS, type Level } from '@o11y/logging'
 import { DEFAULT_DATA_DIR, ENV } from './constants.js'
-import { configError } from './errors.js'
+import { configError, ERROR_CODES, OrderServiceError } from './errors.js'
 
 export interface ServiceConfig {
   port: number
@@ -22,8 +23,10 @@ export interface ServiceConfig {
   metricsPort: number | undefined
   /** Interface of the metrics port; defaults to HOST. */
   metricsHost: string
-  /** Bearer token the scraper must send; undefined: no auth. */
+  /** Bearer token the scraper must send (METRICS_TOKEN, or read from METRICS_TOKEN_FILE); undefined: no auth. */
   metricsToken: string | undefined
+  /** Where the token was read from, for the banner: the variable (`env`) or the file (`file`). */
+  metricsTokenSource: 'env' | 'file' | undefined
   /** Scrapes within this long of the last render get that render (see @o11y/metrics). */
   metricsMinIntervalMs: number
 }
@@ -68,6 +71,37 @@ function dataDir (raw: string | undefined): string {
   return raw.startsWith('memory://') ? raw : resolve(raw)
 }
 
+// A bearer token goes into an HTTP header: printable ASCII without spaces, and long enough to guess badly.
+const TOKEN = /^[\x21-\x7e]{16,}$/
+const TOKEN_FORM = 'at least 16 printable ASCII characters without spaces'
+
+/**
+ * The scrape token from METRICS_TOKEN or from the file METRICS_TOKEN_FILE names (one secret file
+ * shared with Prometheus' `credentials_file`; the trailing newline an editor adds is trimmed).
+ * A file that is named but unreadable or empty stops the start: it never means "no auth".
+ */
+function metricsTokenFrom (env: NodeJS.ProcessEnv): { token: string | undefined, source: 'env' | 'file' | undefined } {
+  const inline = env[ENV.metricsToken] || undefined
+  const file = env[ENV.metricsTokenFile] || undefined
+  if (inline !== undefined && file !== undefined) {
+    throw new OrderServiceError(ERROR_CODES.config, `${ENV.metricsToken} and ${ENV.metricsTokenFile} are both set: set one of them`)
+  }
+  if (file === undefined) {
+    if (inline !== undefined && !TOKEN.test(inline)) throw configError(ENV.metricsToken, TOKEN_FORM, `${inline.length} characters`)
+    return { token: inline, source: inline === undefined ? undefined : 'env' }
+  }
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    throw new OrderServiceError(ERROR_CODES.config, `${ENV.metricsTokenFile} must name a readable file (got ${JSON.stringify(file)}: ${reason})`, { cause: err })
+  }
+  const token = text.trim()
+  if (!TOKEN.test(token)) throw configError(ENV.metricsTokenFile, `a file holding ${TOKEN_FORM}`, `${token.length} characters in ${file}`)
+  return { token, source: 'file' }
+}
+
 /** Reads and validates the environment once, at start-up. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const databaseUrl = env[ENV.databaseUrl] || undefined
@@ -80,11 +114,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
   if (!LEVELS.includes(logLevel)) throw configError(ENV.logLevel, `one of ${LEVELS.join(', ')}`, logLevel)
   const poolMax = env[ENV.dbPoolMax]
   const metricsPort = env[ENV.metricsPort]
-  const metricsToken = env[ENV.metricsToken] || undefined
-  // A bearer token goes into an HTTP header: printable ASCII without spaces, and long enough to guess badly.
-  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,}$/.test(metricsToken)) {
-    throw configError(ENV.metricsToken, 'at least 16 printable ASCII characters without spaces', `${metricsToken.length} characters`)
-  }
+  const { token: metricsToken, source: metricsTokenSource } = metricsTokenFrom(env)
   const host = env[ENV.host] || DEFAULTS.host
   return {
     port: integer(env, ENV.port, DEFAULTS.port, 0, 65535),
@@ -102,6 +132,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): ServiceConfig
     metricsPort: metricsPort === undefined || metricsPort === '' ? undefined : integer(env, ENV.metricsPort, 0, 0, 65535),
     metricsHost: env[ENV.metricsHost] || host,
     metricsToken,
+    metricsTokenSource,
     metricsMinIntervalMs: integer(env, ENV.metricsMinInterval, DEFAULTS.metricsMinIntervalMs, 0, 60000)
   }
 }

@@ -81,6 +81,7 @@ export const ENV = {
   metricsPort: 'METRICS_PORT',
   metricsHost: 'METRICS_HOST',
   metricsToken: 'METRICS_TOKEN',
+  metricsTokenFile: 'METRICS_TOKEN_FILE',
   metricsMinInterval: 'METRICS_MIN_INTERVAL_MS',
   workers: 'WORKERS'
 } as const

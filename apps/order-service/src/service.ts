@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { flushLogs } from '@o11y/logging'
 import { loadConfig, type ServiceConfig } from './config.js'
-import { ROUTES } from './constants.js'
+import { ENV, ROUTES } from './constants.js'
 import { createDatabase, type Database } from './db/database.js'
 import { EMBEDDED_POOL_MAX, startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js'
 
@@ -76,7 +76,7 @@ export async function startService (options: StartOptions = {}): Promise<Running
   const url = httpUrl(config.host, port)
   const metricsAddress = app.metrics.address()
   const metricsUrl = `${metricsAddress !== null ? httpUrl(config.metricsHost, metricsAddress.port) : url}${ROUTES.metrics}`
-  print(banner(url, embedded ? `embedded PostgreSQL (PGlite), data in ${embedded.dataDir}` : 'PostgreSQL from DATABASE_URL', { url: metricsUrl, token: config.metricsToken !== undefined }))
+  print(banner(url, embedded ? `embedded PostgreSQL (PGlite), data in ${embedded.dataDir}` : 'PostgreSQL from DATABASE_URL', { url: metricsUrl, token: config.metricsTokenSource }))
   print(`order-service listening on ${url}\n`)
 
   let closing: Promise<void> | undefined
@@ -122,9 +122,11 @@ function httpUrl (host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
 
-export function banner (url: string, database: string, metrics: { url: string, token: boolean } = { url: `${url}${ROUTES.metrics}`, token: false }): string {
-  // The token itself is never printed: the command reads it from the environment.
-  const auth = metrics.token ? '-H "authorization: Bearer $METRICS_TOKEN" ' : ''
+export function banner (url: string, database: string, metrics: { url: string, token?: 'env' | 'file' | undefined } = { url: `${url}${ROUTES.metrics}` }): string {
+  // The token itself is never printed: the command reads it from the environment or the file.
+  const auth = metrics.token === 'env'
+    ? `-H "authorization: Bearer $${ENV.metricsToken}" `
+    : metrics.token === 'file' ? `-H "authorization: Bearer $(cat "$${ENV.metricsTokenFile}")" ` : ''
   const body = JSON.stringify({ customerId: 'c-42', currency: 'EUR', items: [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }] })
   return [
     '',

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { loadConfig } from '../src/config.js'
 import { DatabaseError } from '../src/db/database.js'
@@ -127,4 +130,29 @@ t.test('METRICS_PORT and METRICS_TOKEN: /metrics on its own port behind a bearer
   const text = await res.text()
   t.match(text, /^orders_created_total 0$/m, 'the business metrics are there')
   t.match(text, /# EOF\n$/)
+})
+
+t.test('METRICS_TOKEN_FILE: the token from a file (as compose and Kubernetes mount it) guards the metrics port', async (t) => {
+  const token = 'file-metrics-token-0123456789'
+  const dir = mkdtempSync(join(tmpdir(), 'o11y-token-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const file = join(dir, 'metrics-token')
+  writeFileSync(file, `${token}\n`)
+  let printed = ''
+  const service = await startService({
+    config: configFor({ ...await serviceDatabaseEnv(t), PAYMENT_LATENCY_MS: '0', PAYMENT_FAILURE_RATE: '0', METRICS_PORT: '0', METRICS_TOKEN_FILE: file }),
+    print: (text) => { printed += text }
+  })
+  t.teardown(() => service.shutdown())
+  t.match(printed, `curl -s -H "authorization: Bearer $(cat "$METRICS_TOKEN_FILE")" ${service.metricsUrl}`, 'the banner reads the token from the file')
+  t.notMatch(printed, token, 'the token is never printed')
+  const pub = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(pub.status, 404, 'the public port does not serve metrics')
+  await pub.arrayBuffer()
+  const anonymous = await fetch(service.metricsUrl)
+  t.equal(anonymous.status, 401)
+  await anonymous.arrayBuffer()
+  const res = await fetch(service.metricsUrl, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(res.status, 200)
+  t.match(await res.text(), /^orders_created_total 0$/m)
 })

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
-import { DEPLOY } from './repo'
+import { DEPLOY, withCredentialsFile } from './repo'
 
 export const HA_DIR = join(DEPLOY, 'ha')
 export const HA_PROMETHEUS_CONFIG = join(HA_DIR, 'prometheus.yml')
@@ -15,18 +15,22 @@ export interface ReplicaTestOptions {
   alertmanagers: string[]
   /** The central Prometheus' remote-write endpoint. */
   remoteWriteUrl: string
+  /** The bearer token file the order-service job reads instead of the compose secret. */
+  credentialsFile: string
 }
 
 /**
  * deploy/ha/prometheus.yml as the test runs it: its external labels, alert relabelling and
- * remote_write kept as they are, the order-service job pointed at the demo hosts with 1 s
- * intervals, the Alertmanagers and the central store on local ports. Rule files are passed
- * separately; the other jobs (Prometheus and Alertmanager themselves) are left out.
+ * remote_write kept as they are, the order-service job pointed at the demo hosts' metrics ports
+ * with 1 s intervals and its bearer token read from `credentialsFile`, the Alertmanagers and the
+ * central store on local ports. Rule files are passed separately; the other jobs (Prometheus and
+ * Alertmanager themselves) are left out.
  */
 export function replicaTestConfig (options: ReplicaTestOptions): string {
   const config = YAML.parse(readFileSync(HA_PROMETHEUS_CONFIG, 'utf8'))
-  const job = config.scrape_configs.find((s: { job_name: string }) => s.job_name === 'order-service')
-  if (!job) throw new Error('ha/prometheus.yml has no order-service job')
+  const shipped = config.scrape_configs.find((s: { job_name: string }) => s.job_name === 'order-service')
+  if (!shipped) throw new Error('ha/prometheus.yml has no order-service job')
+  const job = withCredentialsFile(shipped, options.credentialsFile)
   const labels = job.static_configs[0]?.labels ?? {}
   const [remoteWrite] = config.remote_write ?? []
   if (!remoteWrite) throw new Error('ha/prometheus.yml has no remote_write')

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import YAML from 'yaml'
 import { startProcess as startManaged, type ManagedProcess, type PrometheusHandle } from '@o11y/test-utils'
-import { PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO, readYaml, type DashboardJson, type DashboardVariable, type RuleGroup } from './repo'
+import { PROMETHEUS_CONFIG, PROVISIONING_DIR, REPO, readYaml, withCredentialsFile, type DashboardJson, type DashboardVariable, type RuleGroup } from './repo'
 
 export const SERVICE_DIR = join(REPO, 'apps', 'order-service')
 export const SERVICE_ENTRY = join(SERVICE_DIR, 'dist', 'server.js')
@@ -28,13 +29,15 @@ export function startProcess (args: string[], cwd: string, env: NodeJS.ProcessEn
 }
 
 /**
- * The repository's scrape config for the order service, pointed at a local target with 1 s
- * intervals, alerts to a local Alertmanager. The rule files are passed separately.
+ * The repository's scrape config for the order service, pointed at a local target (the service's
+ * metrics port) with 1 s intervals, its bearer token read from `credentialsFile` instead of the
+ * compose secret, alerts to a local Alertmanager. The rule files are passed separately.
  */
-export function prometheusTestConfig (target: string, alertmanager: string): string {
+export function prometheusTestConfig (target: string, alertmanager: string, credentialsFile: string): string {
   const config = YAML.parse(readFileSync(PROMETHEUS_CONFIG, 'utf8'))
-  const job = config.scrape_configs.find((s: { job_name: string }) => s.job_name === 'order-service')
-  if (!job) throw new Error('prometheus.yml has no order-service job')
+  const shipped = config.scrape_configs.find((s: { job_name: string }) => s.job_name === 'order-service')
+  if (!shipped) throw new Error('prometheus.yml has no order-service job')
+  const job = withCredentialsFile(shipped, credentialsFile)
   job.static_configs = job.static_configs.map((sc: { labels?: Record<string, string> }) => ({ ...sc, targets: [target] }))
   job.scrape_interval = '1s'
   job.scrape_timeout = '1s'
@@ -155,4 +158,45 @@ async function labelValues (prom: PrometheusHandle, expr: string, label: string)
 export function buildExists (): boolean {
   return existsSync(SERVICE_ENTRY) && existsSync(LOADGEN_ENTRY) &&
     existsSync(join(REPO, 'packages', 'tracing', 'dist')) && existsSync(join(REPO, 'packages', 'metrics', 'dist'))
+}
+
+/**
+ * A scrape token of this test run in `dir/metrics-token`, as compose's secret file holds it (with
+ * a trailing newline): the service reads it through METRICS_TOKEN_FILE, Prometheus through the
+ * job's credentials_file.
+ */
+export function writeTokenFile (dir: string): { token: string, file: string } {
+  const token = randomBytes(24).toString('hex')
+  const file = join(dir, 'metrics-token')
+  writeFileSync(file, `${token}\n`, { mode: 0o600 })
+  return { token, file }
+}
+
+export interface MetricsProtection {
+  /** Status of /metrics on the metrics port without a token, and its WWW-Authenticate header. */
+  anonymous: number
+  challenge: string | null
+  /** Status of /metrics on the metrics port with a wrong token. */
+  wrongToken: number
+  /** Status of /metrics on the app port, the right token sent. */
+  appPort: number
+  /** Status of /metrics on the metrics port with the token. */
+  withToken: number
+}
+
+/** What clients see of /metrics: on the metrics port without, with a wrong and with the right token; on the app port. */
+export async function metricsProtection (appUrl: string, metricsUrl: string, token: string): Promise<MetricsProtection> {
+  const get = async (url: string, bearer?: string): Promise<Response> => {
+    const res = await fetch(url, { headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }, signal: AbortSignal.timeout(30_000) })
+    await res.arrayBuffer()
+    return res
+  }
+  const anonymous = await get(`${metricsUrl}/metrics`)
+  return {
+    anonymous: anonymous.status,
+    challenge: anonymous.headers.get('www-authenticate'),
+    wrongToken: (await get(`${metricsUrl}/metrics`, `${token}x`)).status,
+    appPort: (await get(`${appUrl}/metrics`, token)).status,
+    withToken: (await get(`${metricsUrl}/metrics`, token)).status
+  }
 }
