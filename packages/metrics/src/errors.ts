@@ -1,3 +1,4 @@
+import { ERROR_CODE_PREFIXES } from '@o11y/semconv'
 import { PLUGIN_NAME } from './constants'
 
 /**
@@ -98,7 +99,7 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorKey, string>> = {
   CLUSTER_NOT_WORKER: 'warning: `cluster: true` outside a node:cluster worker; /metrics answers this process only'
 }
 
-const CODE_PREFIX = 'O11Y_ERR_METRICS_'
+const CODE_PREFIX = ERROR_CODE_PREFIXES.metrics
 
 export class MetricsError extends Error {
   readonly code: ErrorCode
