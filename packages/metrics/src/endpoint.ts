@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { promisify } from 'node:util'
-import { gzip } from 'node:zlib'
+import { gzip, gzipSync } from 'node:zlib'
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ScrapeResult } from './constants'
 import { negotiate, render, type BadValueReporter, type ExpositionFormat } from './exposition'
 import type { Registry } from 'prom-client'
@@ -73,6 +73,18 @@ interface FormatState {
 const gzipAsync = promisify(gzip)
 /** Level 1: a third of the default's CPU for a few percent more bytes; exposition text compresses ~20x either way. */
 const GZIP_OPTIONS = { level: 1 }
+/**
+ * Renders up to this size are compressed on the main thread, larger ones in libuv's thread pool.
+ * Handing a small body to the pool costs more than compressing it: measured on a bench scrape of
+ * ~750 series (74 KB), server CPU per gzip scrape went from 1.30 to 1.00 ms inline. At level 1,
+ * 256 KiB takes about 0.3-0.6 ms, the longest the event loop is held by a compression.
+ */
+export const GZIP_INLINE_MAX_BYTES = 256 * 1024
+
+/** Compresses a render: inline when small (cheaper), in the thread pool when large (never blocks long). */
+export async function gzipBody (body: Buffer): Promise<Buffer> {
+  return body.length <= GZIP_INLINE_MAX_BYTES ? gzipSync(body, GZIP_OPTIONS) : await gzipAsync(body, GZIP_OPTIONS)
+}
 
 /** Whether `Accept-Encoding` admits gzip (Prometheus always sends `gzip`). */
 export function acceptsGzip (header: string | string[] | undefined): boolean {
@@ -143,8 +155,8 @@ export function createScraper (deps: ScrapeDeps): (headers: IncomingHttpHeaders)
     let timer: NodeJS.Timeout | undefined
     try {
       const body = await Promise.race([
-        // Compressed once per render (in libuv's thread pool), then shared like the render.
-        gz ? pending.then((r) => (r.gz ??= gzipAsync(r.body, GZIP_OPTIONS))) : pending.then((r) => r.body),
+        // Compressed once per render, then shared like the render.
+        gz ? pending.then((r) => (r.gz ??= gzipBody(r.body))) : pending.then((r) => r.body),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new ScrapeTimeout(deps.timeoutMs)), deps.timeoutMs)
         })

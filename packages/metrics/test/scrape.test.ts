@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib'
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import t from 'tap'
-import { acceptsGzip } from '../src/endpoint'
+import { acceptsGzip, GZIP_INLINE_MAX_BYTES, gzipBody } from '../src/endpoint'
 import { o11yMetrics, render } from '../src/index'
 import { buildApp, find, logCapture, OPENMETRICS_ACCEPT, parseSamples, scrape } from './fixtures/helpers'
 
@@ -187,6 +187,36 @@ t.test('gzip when the scraper asks for it (compressed once per render); crafted 
   const crafted = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip;q=0, identity' } })
   t.equal(crafted.headers['content-encoding'], undefined)
   t.equal(crafted.body, plain.body)
+})
+
+t.test('gzip: small renders are compressed inline, large ones in the thread pool; both decompress to the render', async (t) => {
+  // Inline: the compressed body is ready before the event loop turns once more.
+  const small = Buffer.from('x_total 1\n'.repeat(1000))
+  let turned = false
+  setImmediate(() => { turned = true })
+  const smallZip = await gzipBody(small)
+  t.equal(turned, false, 'a small body did not wait for the event loop')
+  t.same(gunzipSync(smallZip), small)
+  // Thread pool: a 2 MB body lets the event loop run while it is compressed.
+  const big = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `big_total{k="v${i}"} ${i}\n`).join(''))
+  t.ok(big.length > GZIP_INLINE_MAX_BYTES * 4)
+  turned = false
+  setImmediate(() => { turned = true })
+  const bigZip = await gzipBody(big)
+  t.equal(turned, true, 'the event loop ran while a large body was compressed')
+  t.same(gunzipSync(bigZip), big)
+
+  // End to end: a render above the bound, scraped with and without gzip.
+  const app = await buildApp(t, { runtimeMetrics: false })
+  const c = app.metrics.counter({ name: 'wide_total', help: 'Many series.', labelNames: ['k'], maxLabelSets: 5000 })
+  for (let i = 0; i < 5000; i++) c.inc({ k: `value-${i}-${'x'.repeat(40)}` })
+  const plain = await app.inject('/metrics')
+  t.ok(plain.rawPayload.length > GZIP_INLINE_MAX_BYTES, `the render is ${plain.rawPayload.length} bytes`)
+  const zipped = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip' } })
+  t.equal(zipped.headers['content-encoding'], 'gzip')
+  const text = gunzipSync(zipped.rawPayload).toString('utf8')
+  t.equal(find(parseSamples(text), 'wide_total').length, 5000, 'every series in the compressed render')
+  t.equal(text.length, plain.body.length)
 })
 
 t.test('a scraper that hangs up mid-response on the separate server harms nothing', async (t) => {
