@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { loadAsConsumers, runAsConsumer } from '@o11y/test-utils'
+import { loadAsConsumers, pluginShapes } from '@o11y/test-utils'
 
 const cwd = join(__dirname, '..')
 
@@ -29,16 +29,14 @@ const EXPORTS = [
   'o11yLogging'
 ]
 
-const run = (type: 'module' | 'commonjs', source: string): unknown => runAsConsumer(type, source, cwd)
-
 /**
- * Registers `plugin` on an app that logs into memory, answers one request and prints what the
- * consumer saw: the request line's route and status, and whether the plugin is the same function.
+ * Registers `plugin` on an app that logs into memory (with the module's own logger options),
+ * answers one request and returns the request line's route and status.
  */
 const probe = `
-  async function probe (Fastify, fastifyLoggerOptions, plugin) {
+  async function probe (Fastify, mod, plugin) {
     const written = []
-    const app = Fastify({ ...fastifyLoggerOptions({ destination: { write: (s) => { written.push(JSON.parse(s)) } } }) })
+    const app = Fastify({ ...mod.fastifyLoggerOptions({ destination: { write: (s) => { written.push(JSON.parse(s)) } } }) })
     await app.register(plugin)
     app.get('/hello/:name', async () => 'hi')
     await app.inject('/hello/ada')
@@ -54,41 +52,9 @@ t.test('the built package loads from an ESM and a CommonJS consumer with the sam
   t.same(seen.esm, EXPORTS)
 })
 
-t.test('CommonJS: require(), .default and the named export all register the plugin', async (t) => {
-  const result = run('commonjs', `
-    const Fastify = require('fastify')
-    ${probe}
-    const logging = require('@o11y/logging')
-    ;(async () => {
-      const out = {
-        kind: typeof logging,
-        same: logging === logging.default && logging === logging.o11yLogging,
-        require: await probe(Fastify, logging.fastifyLoggerOptions, require('@o11y/logging')),
-        default: await probe(Fastify, logging.fastifyLoggerOptions, logging.default),
-        named: await probe(Fastify, require('@o11y/logging').fastifyLoggerOptions, require('@o11y/logging').o11yLogging)
-      }
-      console.log(JSON.stringify(out))
-    })()
-  `)
-  t.same(result, { kind: 'function', same: true, require: '/hello/:name 200', default: '/hello/:name 200', named: '/hello/:name 200' })
-})
-
-t.test('ESM: the default import, its .default and the named import all register the plugin', async (t) => {
-  const result = run('module', `
-    import Fastify from 'fastify'
-    import logging, { o11yLogging, fastifyLoggerOptions } from '@o11y/logging'
-    import { createRequire } from 'node:module'
-    ${probe}
-    const cjs = createRequire(process.cwd() + '/')('@o11y/logging')
-    const out = {
-      kind: typeof logging,
-      same: logging === o11yLogging && logging.default === o11yLogging && cjs === o11yLogging,
-      displayName: o11yLogging[Symbol.for('fastify.display-name')],
-      require: await probe(Fastify, fastifyLoggerOptions, logging),
-      default: await probe(Fastify, fastifyLoggerOptions, logging.default),
-      named: await probe(Fastify, fastifyLoggerOptions, o11yLogging)
-    }
-    console.log(JSON.stringify(out))
-  `)
-  t.same(result, { kind: 'function', same: true, displayName: '@o11y/logging', require: '/hello/:name 200', default: '/hello/:name 200', named: '/hello/:name 200' })
+t.test('require(), .default and the named export all register the plugin, from CommonJS and from ESM (one instance)', async (t) => {
+  const shapes = pluginShapes('@o11y/logging', 'o11yLogging', probe, cwd)
+  const expected = { kind: 'function', same: true, displayName: '@o11y/logging', require: '/hello/:name 200', default: '/hello/:name 200', named: '/hello/:name 200' }
+  t.same(shapes.commonjs, expected, 'CommonJS')
+  t.same(shapes.module, expected, 'ESM')
 })

@@ -32,6 +32,64 @@ export function runAsConsumer (type: 'module' | 'commonjs', source: string, cwd:
   return JSON.parse(lastLine(stdout)) as unknown
 }
 
+/** What one consumer saw of a Fastify plugin package's export shape. */
+export interface PluginShape {
+  /** `typeof` the module (CommonJS) or of its default import (ESM): `'function'` for the plugin itself. */
+  kind: string
+  /** The module, its `.default` and the named export are one function (and, from ESM, the same as `require()` gives). */
+  same: boolean
+  /** The plugin's `fastify.display-name`. */
+  displayName: unknown
+  /** What `probe` returned for the plugin as `require()` / the default import gives it, for `.default` and for the named export. */
+  require: unknown
+  default: unknown
+  named: unknown
+}
+
+/**
+ * Registers a Fastify plugin package the three ways its users do, from a CommonJS and from an ES
+ * module consumer in `cwd`: the module itself (`require()`, the default import), its `.default`
+ * and its named export `named`. `probe` is the source of `async function probe (Fastify, mod,
+ * plugin)`, which builds an app with `plugin`, answers a request and returns what it observed
+ * (`mod` is the whole module, for helpers such as logger options).
+ */
+export function pluginShapes (specifier: string, named: string, probe: string, cwd: string): { commonjs: PluginShape, module: PluginShape } {
+  const pkg = JSON.stringify(specifier)
+  const name = JSON.stringify(named)
+  const commonjs = runAsConsumer('commonjs', `
+    const Fastify = require('fastify')
+    ${probe}
+    const mod = require(${pkg})
+    ;(async () => {
+      console.log(JSON.stringify({
+        kind: typeof mod,
+        same: mod === mod.default && mod === mod[${name}],
+        displayName: mod[${name}][Symbol.for('fastify.display-name')],
+        require: await probe(Fastify, mod, require(${pkg})),
+        default: await probe(Fastify, mod, mod.default),
+        named: await probe(Fastify, mod, require(${pkg})[${name}])
+      }))
+    })()
+  `, cwd) as PluginShape
+  const module = runAsConsumer('module', `
+    import Fastify from 'fastify'
+    import plugin, * as mod from ${pkg}
+    import { createRequire } from 'node:module'
+    ${probe}
+    const named = mod[${name}]
+    const cjs = createRequire(process.cwd() + '/')(${pkg})
+    console.log(JSON.stringify({
+      kind: typeof plugin,
+      same: plugin === named && plugin.default === named && cjs === named,
+      displayName: named[Symbol.for('fastify.display-name')],
+      require: await probe(Fastify, mod, plugin),
+      default: await probe(Fastify, mod, plugin.default),
+      named: await probe(Fastify, mod, named)
+    }))
+  `, cwd) as PluginShape
+  return { commonjs, module }
+}
+
 function lastLine (text: string): string {
   const lines = text.trim().split('\n')
   return lines[lines.length - 1] ?? '[]'

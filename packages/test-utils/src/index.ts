@@ -1,6 +1,6 @@
 export { hasTool, requireTool, TOOL_INSTALL_HINT } from './tools'
-export { loadAsConsumers, installedCopies, resolvePackageDir, packageVersion, runAsConsumer } from './consumers'
-export type { ConsumerExports, InstalledCopy } from './consumers'
+export { loadAsConsumers, installedCopies, resolvePackageDir, packageVersion, pluginShapes, runAsConsumer } from './consumers'
+export type { ConsumerExports, InstalledCopy, PluginShape } from './consumers'
 export { freePort, waitFor, tail, startProcess, waitUntilReady, runCommand } from './process'
 export type { WaitForOptions, StartProcessOptions, ManagedProcess, RunResult } from './process'
 export * from './prometheus'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { installedCopies, loadAsConsumers, packageVersion, resolvePackageDir } from '../src/index'
+import { installedCopies, loadAsConsumers, packageVersion, pluginShapes, resolvePackageDir } from '../src/index'
 
 t.test('a built package is loaded by an ESM and a CommonJS consumer with the same exports', async (t) => {
   const seen = loadAsConsumers('@o11y/test-utils', join(__dirname, '..'))
@@ -46,4 +46,45 @@ t.test('installedCopies finds every copy on disk, nested ones too; resolvePackag
   symlinkSync(join(dir, 'store/c/node_modules/c'), join(dir, 'node_modules/c'))
   t.equal(resolvePackageDir('c', dir), join(real, 'store/c/node_modules/c'))
   t.equal(resolvePackageDir('@scope/shared', join(dir, 'node_modules/c')), join(real, 'store/c/node_modules/@scope/shared'), 'from the link\'s target, not from where the link sits')
+})
+
+t.test('pluginShapes: registers a plugin package three ways from both module systems, and tells a good shape from a bad one', async (t) => {
+  const { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs')
+  const { tmpdir } = await import('node:os')
+  const dir = mkdtempSync(join(tmpdir(), 'o11y-shapes-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  mkdirSync(join(dir, 'node_modules'))
+  // The real Fastify, as the consumer of a published plugin has it.
+  symlinkSync(resolvePackageDir('fastify', join(__dirname, '..'))!, join(dir, 'node_modules', 'fastify'))
+  const plugin = (name: string, exportsLine: string): void => {
+    mkdirSync(join(dir, 'node_modules', name))
+    writeFileSync(join(dir, 'node_modules', name, 'package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }))
+    writeFileSync(join(dir, 'node_modules', name, 'index.js'), `
+      function demo (app, opts, done) { app.decorate('demo', 'here'); done() }
+      demo[Symbol.for('skip-override')] = true
+      demo[Symbol.for('fastify.display-name')] = '${name}'
+      ${exportsLine}
+    `)
+  }
+  // The @fastify/* shape: the module is the plugin and carries .default and the named export.
+  plugin('good-plugin', 'module.exports = demo; module.exports.default = demo; module.exports.demoPlugin = demo')
+  // An object of exports: require() gives no plugin.
+  plugin('bad-plugin', 'module.exports = { default: demo, demoPlugin: demo }')
+  const probe = `
+    async function probe (Fastify, mod, plugin) {
+      const app = Fastify()
+      try { await app.register(plugin); await app.ready() } catch (err) { return 'failed: ' + err.code }
+      const seen = app.demo
+      await app.close()
+      return seen ?? 'not registered'
+    }
+  `
+  const good = pluginShapes('good-plugin', 'demoPlugin', probe, dir)
+  const expected = { kind: 'function', same: true, displayName: 'good-plugin', require: 'here', default: 'here', named: 'here' }
+  t.same(good.commonjs, expected, 'CommonJS consumer')
+  t.same(good.module, expected, 'ESM consumer')
+  const bad = pluginShapes('bad-plugin', 'demoPlugin', probe, dir)
+  t.equal(bad.commonjs.kind, 'object', 'require() gives an object')
+  t.equal(bad.commonjs.same, false)
+  t.equal(bad.commonjs.named, 'here', 'the named export still works')
 })

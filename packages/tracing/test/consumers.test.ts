@@ -1,6 +1,6 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { loadAsConsumers, runAsConsumer } from '@o11y/test-utils'
+import { loadAsConsumers, pluginShapes } from '@o11y/test-utils'
 
 const cwd = join(__dirname, '..')
 
@@ -13,56 +13,23 @@ t.test('the built package loads from ESM and CommonJS consumers with the same ex
 })
 
 
-const run = (type: 'module' | 'commonjs', source: string): unknown => runAsConsumer(type, source, cwd)
-
-/** Registers `plugin`, answers one request; says whether Fastify knows the plugin and the status. */
+/** Registers `plugin`, answers one request; says whether Fastify knows the plugin, the status, and that the helpers are there. */
 const probe = `
-  async function probe (Fastify, plugin) {
+  async function probe (Fastify, mod, plugin) {
     const app = Fastify()
     await app.register(plugin)
     app.get('/hello/:name', async () => 'hi')
     const res = await app.inject('/hello/ada')
     const known = app.hasPlugin('@o11y/tracing')
     await app.close()
-    return (known ? 'registered ' : 'unknown ') + res.statusCode
+    return (known ? 'registered ' : 'unknown ') + res.statusCode + ' ' + typeof mod.withSpan + ' ' + typeof mod.startTracing
   }
 `
+const SEEN = 'registered 200 function function'
 
-t.test('CommonJS: require(), .default and the named export all register the plugin', async (t) => {
-  const result = run('commonjs', `
-    const Fastify = require('fastify')
-    ${probe}
-    const tracing = require('@o11y/tracing')
-    ;(async () => {
-      const out = {
-        kind: typeof tracing,
-        same: tracing === tracing.default && tracing === tracing.o11yTracing,
-        helpers: typeof tracing.withSpan + ' ' + typeof tracing.startTracing,
-        require: await probe(Fastify, require('@o11y/tracing')),
-        default: await probe(Fastify, tracing.default),
-        named: await probe(Fastify, require('@o11y/tracing').o11yTracing)
-      }
-      console.log(JSON.stringify(out))
-    })()
-  `)
-  t.same(result, { kind: 'function', same: true, helpers: 'function function', require: 'registered 200', default: 'registered 200', named: 'registered 200' })
-})
-
-t.test('ESM: the default import, its .default and the named import all register the plugin, one instance with CommonJS', async (t) => {
-  const result = run('module', `
-    import Fastify from 'fastify'
-    import tracing, { o11yTracing } from '@o11y/tracing'
-    import { createRequire } from 'node:module'
-    ${probe}
-    const cjs = createRequire(process.cwd() + '/')('@o11y/tracing')
-    const out = {
-      kind: typeof tracing,
-      same: tracing === o11yTracing && tracing.default === o11yTracing && cjs === o11yTracing,
-      require: await probe(Fastify, tracing),
-      default: await probe(Fastify, tracing.default),
-      named: await probe(Fastify, o11yTracing)
-    }
-    console.log(JSON.stringify(out))
-  `)
-  t.same(result, { kind: 'function', same: true, require: 'registered 200', default: 'registered 200', named: 'registered 200' })
+t.test('require(), .default and the named export all register the plugin, from CommonJS and from ESM (one instance)', async (t) => {
+  const shapes = pluginShapes('@o11y/tracing', 'o11yTracing', probe, cwd)
+  const expected = { kind: 'function', same: true, displayName: '@o11y/tracing', require: SEEN, default: SEEN, named: SEEN }
+  t.same(shapes.commonjs, expected, 'CommonJS')
+  t.same(shapes.module, expected, 'ESM')
 })
