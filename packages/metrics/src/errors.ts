@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   TRACK: 'O11Y_ERR_METRICS_TRACK',
   OTLP: 'O11Y_ERR_METRICS_OTLP',
   CLUSTER: 'O11Y_ERR_METRICS_CLUSTER',
-  // Warnings (WARNING_CODES lists them again):
+  // Warnings (WARNING_CODES picks them out):
   /** `excludeRoutes` was used: it is the deprecated alias of `ignoreRoutes`. */
   DEPRECATED_OPTION: 'O11Y_ERR_METRICS_DEPRECATED_OPTION',
   /** A user `ignoreRoutes` function threw for a route; the route is recorded. */
@@ -47,16 +47,13 @@ export const ERROR_CODES = {
   CLUSTER_NOT_WORKER: 'O11Y_ERR_METRICS_CLUSTER_NOT_WORKER'
 } as const
 
-/** The warnings among ERROR_CODES (process warnings or log lines, given once, never thrown). */
-export const WARNING_CODES = {
-  DEPRECATED_OPTION: 'O11Y_ERR_METRICS_DEPRECATED_OPTION',
-  IGNORE_ROUTES_FAILED: 'O11Y_ERR_METRICS_IGNORE_ROUTES_FAILED',
-  ROUTE_NOT_SEEN: 'O11Y_ERR_METRICS_ROUTE_NOT_SEEN',
-  OTLP_ENV: 'O11Y_ERR_METRICS_OTLP_ENV',
-  OTLP_EXPORT_FAILED: 'O11Y_ERR_METRICS_OTLP_EXPORT_FAILED',
-  OTLP_SHUTDOWN_TIMEOUT: 'O11Y_ERR_METRICS_OTLP_SHUTDOWN_TIMEOUT',
-  CLUSTER_NOT_WORKER: 'O11Y_ERR_METRICS_CLUSTER_NOT_WORKER'
-} as const
+/** The keys of ERROR_CODES that are warnings (process warnings or log lines, given once, never thrown). */
+const WARNING_KEYS = ['DEPRECATED_OPTION', 'IGNORE_ROUTES_FAILED', 'ROUTE_NOT_SEEN', 'OTLP_ENV', 'OTLP_EXPORT_FAILED', 'OTLP_SHUTDOWN_TIMEOUT', 'CLUSTER_NOT_WORKER'] as const
+type WarningKey = typeof WARNING_KEYS[number]
+
+/** The warnings among ERROR_CODES, picked from it (the same strings, defined once). */
+export const WARNING_CODES: { readonly [K in WarningKey]: typeof ERROR_CODES[K] } =
+  Object.freeze(Object.fromEntries(WARNING_KEYS.map((key) => [key, ERROR_CODES[key]])) as { [K in WarningKey]: typeof ERROR_CODES[K] })
 
 /** Codes no longer raised; listed so that nobody reuses them. */
 export const RETIRED_CODES = {
