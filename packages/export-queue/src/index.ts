@@ -109,7 +109,8 @@ export class BoundedExportQueue<T extends object> {
     const target = this.taken + this.queue.length
     while (this.counts.exported + this.counts.failed < target) {
       if (this.inFlight === undefined) {
-        if (this.queue.length === 0) break
+        /* c8 ignore next */
+        if (this.queue.length === 0) break // cannot happen: every item not yet settled is queued or in flight
         this.inFlight = this.exportBatch(this.takeBatch()).finally(() => { this.inFlight = undefined })
       }
       await this.inFlight

@@ -1,8 +1,9 @@
 import { context } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { ExportResultCode, isTracingSuppressed, type ExportResult } from '@opentelemetry/core'
+import * as core from '@opentelemetry/core'
+import { isTracingSuppressed } from '@opentelemetry/core'
 import t from 'tap'
-import { BoundedExportQueue, type BatchExporter, type ExportQueueOptions } from '../src/index'
+import { BoundedExportQueue, ExportResultCode, type BatchExporter, type ExportQueueOptions, type ExportResult } from '../src/index'
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
 
@@ -28,11 +29,12 @@ class TestExporter implements BatchExporter<Item> {
   inFlight = 0
   maxInFlight = 0
   shutdowns = 0
-  mode: 'ok' | 'fail' | 'hang' | 'throw' | 'slow' = 'ok'
+  mode: 'ok' | 'fail' | 'failbare' | 'hang' | 'throw' | 'throwstring' | 'slow' | 'late' = 'ok'
   export (items: Item[], done: (result: ExportResult) => void): void {
     this.batches.push(items.map((i) => i.n))
     this.suppressed.push(isTracingSuppressed(context.active()))
     if (this.mode === 'throw') throw new Error('exporter broke')
+    if (this.mode === 'throwstring') throw 'not an Error' // a careless exporter
     if (this.mode === 'hang') return
     this.inFlight++
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
@@ -40,12 +42,22 @@ class TestExporter implements BatchExporter<Item> {
       this.inFlight--
       done(this.mode === 'fail' ? { code: ExportResultCode.FAILED, error: new Error('collector said 503') } : { code: ExportResultCode.SUCCESS })
     }
+    if (this.mode === 'failbare') {
+      setImmediate(() => { this.inFlight--; done({ code: ExportResultCode.FAILED }) })
+      return
+    }
     if (this.mode === 'slow') setTimeout(answer, 30)
+    else if (this.mode === 'late') setTimeout(answer, 80).unref()
     else setImmediate(answer)
   }
 
   async shutdown (): Promise<void> { this.shutdowns++ }
 }
+
+t.test('ExportResultCode is @opentelemetry/core\'s own, re-exported for exporters written against the queue', async (t) => {
+  t.equal(ExportResultCode, core.ExportResultCode)
+  t.equal(ExportResultCode.SUCCESS, 0)
+})
 
 const items = (from: number, to: number): Item[] => Array.from({ length: to - from }, (_, i) => ({ n: from + i }))
 
@@ -92,7 +104,7 @@ t.test('a hanging exporter: each export ends at its timeout, counted as failed, 
 })
 
 t.test('a refusing or throwing exporter: counted as failed, the caller never sees it', async (t) => {
-  for (const mode of ['fail', 'throw'] as const) {
+  for (const mode of ['fail', 'failbare', 'throw', 'throwstring'] as const) {
     const exporter = new TestExporter()
     exporter.mode = mode
     const reasons: string[] = []
@@ -100,7 +112,7 @@ t.test('a refusing or throwing exporter: counted as failed, the caller never see
     for (const item of items(0, 6)) queue.add(item)
     await queue.forceFlush()
     t.same(queue.counts, { exported: 0, dropped: 0, failed: 6 }, mode)
-    t.same(reasons, [mode === 'fail' ? 'collector said 503' : 'exporter broke'], mode)
+    t.same(reasons, [mode === 'fail' ? 'collector said 503' : mode === 'failbare' ? 'export failed' : mode === 'throw' ? 'exporter broke' : 'not an Error'], mode)
   }
 })
 
@@ -161,4 +173,44 @@ t.test('forceFlush drains what was queued when it was called, not what keeps com
   await flushed
   clearInterval(feeder)
   t.ok(exporter.batches.flat().filter((x) => x < 10).length === 10, 'the ten queued before the flush were exported')
+})
+
+t.test('an answer after the timeout changes nothing: the batch stays failed, counted once', async (t) => {
+  const exporter = new TestExporter()
+  exporter.mode = 'late'
+  const queue = new BoundedExportQueue(exporter, { ...OPTIONS, exportTimeoutMillis: 30 })
+  for (const item of items(0, 4)) queue.add(item)
+  await awaitAlive(queue.forceFlush())
+  await awaitAlive(sleep(100))
+  t.same(queue.counts, { exported: 0, dropped: 0, failed: 4 })
+
+  // Resource attributes that arrive after the timeout: the batch is not sent at all.
+  let resolve: () => void = () => {}
+  const late = new Promise<void>((r) => { resolve = r })
+  const slowExporter = new TestExporter()
+  const slow = new BoundedExportQueue(slowExporter, { ...OPTIONS, exportTimeoutMillis: 30 })
+  for (const item of items(0, 4)) slow.add({ ...item, resource: { asyncAttributesPending: true, waitForAsyncAttributes: async () => await late } })
+  await awaitAlive(slow.forceFlush())
+  resolve()
+  await sleep(10)
+  t.same(slowExporter.batches, [], 'nothing is sent once its export has timed out')
+  t.same(slow.counts, { exported: 0, dropped: 0, failed: 4 })
+})
+
+t.test('shutdown under a steady stream ends, and no export starts after it', async (t) => {
+  const exporter = new TestExporter()
+  exporter.mode = 'slow'
+  const queue = new BoundedExportQueue(exporter, { ...OPTIONS, maxQueueSize: 1000 })
+  let n = 0
+  const feeder = setInterval(() => { for (let i = 0; i < 3; i++) queue.add({ n: n++ }) }, 1)
+  await sleep(40)
+  await queue.shutdown()
+  const exportsAtShutdown = exporter.batches.length
+  await sleep(100)
+  clearInterval(feeder)
+  t.equal(exporter.shutdowns, 1)
+  t.ok(exporter.batches.length <= exportsAtShutdown, `no export after shutdown (${exporter.batches.length} in all)`)
+  const { exported, dropped, failed } = queue.counts
+  t.equal(exported + dropped + failed + queue.queued, n, 'every item is accounted for')
+  t.ok(dropped > 0, 'items after shutdown are dropped and counted')
 })
