@@ -213,10 +213,13 @@ t.test('--workers 2 on PostgreSQL: each worker has its own service.instance.id, 
     return
   }
   const child = await startChild(t, { ...db, WORKERS: '2', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'order-service' })
-  // Both workers listen: the second one prints its own line.
+  // Both workers listen: the first prints the banner line, the second its own line. Either may be
+  // first, and the primary hands connections only to workers that listen, so wait for both.
+  const bothListen = (out: string): boolean => /^order-service listening/m.test(out) && /^worker 2: order-service listening/m.test(out)
   const deadline = Date.now() + 30_000
-  while (!/worker 2: order-service listening/.test(child.stdout()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
-  t.match(child.stdout(), /worker 2: order-service listening/, 'the second worker listens')
+  while (!bothListen(child.stdout()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.match(child.stdout(), /^worker 2: order-service listening/m, 'the second worker listens')
+  t.match(child.stdout(), /^order-service listening/m, 'the first worker listens')
 
   // A new connection per request (no keep-alive), so the primary hands them to both workers.
   const { port } = new URL(child.url)
