@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { getHeapStatistics } from 'node:v8'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
@@ -25,6 +25,7 @@ function sharedRuntimeRegistry (): Registry {
     collectDefaultMetrics({ register: shared })
     for (const name of LEFT_OUT) shared.removeSingleMetric(name)
     cheaperMemoryCollectors(shared)
+    cheaperOpenFdsCollector(shared)
   }
   return shared
 }
@@ -72,6 +73,41 @@ function cheaperMemoryCollectors (registry: Registry): void {
         g.set(bytes * 1024)
       }
     }
+  }
+}
+
+/**
+ * The number of open file descriptors as Linux 6.2 and later report it: the size of the
+ * /proc/self/fd directory. Undefined where the kernel reports no size (0 before 6.2) or the
+ * directory cannot be read.
+ */
+export function openFdsByStat (): number | undefined {
+  try {
+    const size = statSync('/proc/self/fd').size
+    return size > 0 ? size : undefined
+  } catch {
+    // o11y-gate-ignore error-observed: no /proc: the caller keeps prom-client's way (which finds nothing either)
+    return undefined
+  }
+}
+
+/**
+ * prom-client counts open file descriptors by listing /proc/self/fd (one string per descriptor,
+ * 26 µs with 50 open) and subtracting the one the listing itself used. Since Linux 6.2 the
+ * directory's size is that count (2.5 µs). The replacement is installed only where the kernel
+ * reports the size and it agrees with a listing; a failed read at scrape time falls back to the
+ * listing, so the gauge never reads differently from prom-client's.
+ */
+function cheaperOpenFdsCollector (registry: Registry): void {
+  const openFds = registry.getSingleMetric('process_open_fds') as SettableGauge | undefined
+  if (openFds?.collect === undefined) return
+  const bySize = openFdsByStat()
+  if (bySize === undefined || bySize !== readdirSync('/proc/self/fd').length - 1) return
+  const listing = openFds.collect
+  openFds.collect = function collectOpenFds () {
+    const n = openFdsByStat()
+    if (n === undefined) listing.call(openFds)
+    else openFds.set(n)
   }
 }
 
