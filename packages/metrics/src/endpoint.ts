@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import { promisify } from 'node:util'
-import { gzip, gzipSync } from 'node:zlib'
+import { gunzipSync, gzip, gzipSync } from 'node:zlib'
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, type ScrapeResult } from './constants'
-import { negotiate, render, type BadValueReporter, type ExpositionFormat } from './exposition'
+import { negotiate, renderBuffer, type BadValueReporter, type ExpositionFormat, type RenderBuffer } from './exposition'
 import type { Registry } from 'prom-client'
 import type { MetricsAuth } from './types'
 
@@ -57,9 +57,14 @@ export interface ScrapeDeps {
   render?: (format: ExpositionFormat) => Promise<string>
 }
 
-/** One finished render: its bytes, compressed at most once, when a scraper first asks for gzip. */
+/**
+ * One finished render, sent as is or compressed, each form made at most once. A render whose
+ * first scraper asks for gzip (Prometheus always does) is compressed straight from the render's
+ * buffer and kept only compressed; a scraper that later asks for it uncompressed gets it inflated.
+ */
 interface Rendered {
-  body: Buffer
+  /** Null until a scraper asks for the uncompressed form (then `gz` is set). */
+  body: Buffer | null
   gz: Promise<Buffer> | null
   at: number
 }
@@ -84,6 +89,28 @@ export const GZIP_INLINE_MAX_BYTES = 256 * 1024
 /** Compresses a render: inline when small (cheaper), in the thread pool when large (never blocks long). */
 export async function gzipBody (body: Buffer): Promise<Buffer> {
   return body.length <= GZIP_INLINE_MAX_BYTES ? gzipSync(body, GZIP_OPTIONS) : await gzipAsync(body, GZIP_OPTIONS)
+}
+
+/**
+ * Turns a finished render into what is kept: compressed at once, from the render's own buffer,
+ * when the scraper that started it asks for gzip and it is small enough to compress inline;
+ * otherwise a copy of its bytes. The render's buffer is given back either way.
+ */
+export function keepRender (out: RenderBuffer, gz: boolean): { body: Buffer | null, gz: Promise<Buffer> | null } {
+  try {
+    if (gz && out.length <= GZIP_INLINE_MAX_BYTES) return { body: null, gz: Promise.resolve(gzipSync(out.view(), GZIP_OPTIONS)) }
+    return { body: out.finish(), gz: null }
+  } finally {
+    out.release()
+  }
+}
+
+function compressed (r: Rendered): Promise<Buffer> {
+  return (r.gz ??= gzipBody(r.body as Buffer))
+}
+
+async function uncompressed (r: Rendered): Promise<Buffer> {
+  return (r.body ??= gunzipSync(await (r.gz as Promise<Buffer>)))
 }
 
 /** Whether `Accept-Encoding` admits gzip (Prometheus always sends `gzip`). */
@@ -111,15 +138,18 @@ const FAILED_BODY = 'metrics collection failed, see the server log\n'
  */
 export function createScraper (deps: ScrapeDeps): (headers: IncomingHttpHeaders) => Promise<ScrapeResponse> {
   const check = createAuthCheck(deps.auth)
-  const renderFormat = deps.render ?? (async (format: ExpositionFormat) => await render(deps.registry, format, deps.onBadValue))
+  const custom = deps.render
+  const renderFormat = custom !== undefined
+    ? async (format: ExpositionFormat) => ({ body: Buffer.from(await custom(format), 'utf8'), gz: null })
+    : async (format: ExpositionFormat, gz: boolean) => keepRender(await renderBuffer(deps.registry, format, deps.onBadValue), gz)
   const states: Record<ExpositionFormat, FormatState> = {
     prometheus: { inflight: null, last: null },
     openmetrics: { inflight: null, last: null }
   }
 
-  function startRender (format: ExpositionFormat, state: FormatState): Promise<Rendered> {
-    const p = renderFormat(format).then((text) => {
-      const rendered: Rendered = { body: Buffer.from(text, 'utf8'), gz: null, at: Date.now() }
+  function startRender (format: ExpositionFormat, state: FormatState, gz: boolean): Promise<Rendered> {
+    const p = renderFormat(format, gz).then((kept) => {
+      const rendered: Rendered = { ...kept, at: Date.now() }
       state.last = rendered
       return rendered
     })
@@ -150,13 +180,13 @@ export function createScraper (deps: ScrapeDeps): (headers: IncomingHttpHeaders)
       pending = Promise.resolve(last)
     } else {
       result = state.inflight !== null ? 'shared' : 'rendered'
-      pending = state.inflight ?? startRender(format, state)
+      pending = state.inflight ?? startRender(format, state, gz)
     }
     let timer: NodeJS.Timeout | undefined
     try {
       const body = await Promise.race([
         // Compressed once per render, then shared like the render.
-        gz ? pending.then((r) => (r.gz ??= gzipBody(r.body))) : pending.then((r) => r.body),
+        pending.then(gz ? compressed : uncompressed),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new ScrapeTimeout(deps.timeoutMs)), deps.timeoutMs)
         })

@@ -53,20 +53,117 @@ export interface Family {
   lines?: FastLines<any>
 }
 
+/** Buffers kept for the next render: two (one render per format may run at once). */
+const spareBuffers: Buffer[] = []
+/** A buffer that grew past this is not kept for the next render. */
+const SPARE_MAX_BYTES = 4 * 1024 * 1024
+const FIRST_BYTES = 64 * 1024
+const NEWLINE = 10
+const SPACE = 32
+
 /**
- * The text of a render, grown line by line. One string rather than an array of lines joined at
- * the end: a joined line built by concatenation is copied twice (flattened, then joined), an
- * appended one once, when the response is encoded.
+ * Buffer's own encoders, which `write` calls after it has checked and normalised its arguments.
+ * Called directly: a render writes a few pieces per line, and the checks cost as much as the
+ * copy. Present on Buffer.prototype in every Node.js line this package supports.
  */
-export interface RenderText {
-  text: string
+interface Encoders {
+  latin1Write: (text: string, offset: number, length: number) => number
+  utf8Write: (text: string, offset: number, length: number) => number
+}
+
+/**
+ * The bytes of a render, written in place as it goes, into a buffer reused from one render to
+ * the next. A render built as a string costs a string per line, then a flattening copy of the
+ * whole text and its UTF-8 encoding when it is sent: `perf` put that at 11% of the server's CPU
+ * per scrape (~800 lines, 0.80 ms). Allocating a fresh buffer per render instead would make V8 run
+ * a full mark-compact every ~150 scrapes (backing stores count against the old generation), so
+ * the buffer is reused. Whoever takes a RenderBuffer gives it back (`finish`, `release`); its
+ * bytes are only read synchronously before that (`view`).
+ */
+export class RenderBuffer {
+  private buf: Buffer & Encoders
+  /** Bytes written. */
+  length = 0
+
+  constructor () {
+    this.buf = (spareBuffers.pop() ?? Buffer.allocUnsafeSlow(FIRST_BYTES)) as Buffer & Encoders
+  }
+
+  private room (bytes: number): void {
+    if (this.length + bytes <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.length + bytes) size *= 2
+    const bigger = Buffer.allocUnsafeSlow(size) as Buffer & Encoders
+    this.buf.copy(bigger, 0, 0, this.length)
+    this.buf = bigger
+  }
+
+  /** Appends text whose every character is ASCII (checked label text, numbers). */
+  ascii (text: string): void {
+    this.room(text.length)
+    this.length += this.buf.latin1Write(text, this.length, text.length)
+  }
+
+  /** Appends any text, as UTF-8. */
+  text (text: string): void {
+    // At most three bytes per UTF-16 unit.
+    this.room(text.length * 3)
+    this.length += this.buf.utf8Write(text, this.length, this.buf.length - this.length)
+  }
+
+  byte (c: number): void {
+    this.room(1)
+    this.buf[this.length++] = c
+  }
+
+  /** Appends a sample value as the exposition formats write it; whole numbers digit by digit. */
+  value (v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      this.ascii(formatValue(v))
+      return
+    }
+    let digits = 1
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++
+    this.room(digits)
+    const buf = this.buf
+    let at = this.length + digits
+    this.length = at
+    let x = v
+    while (x >= 10) {
+      const q = Math.floor(x / 10)
+      buf[--at] = 48 + (x - q * 10)
+      x = q
+    }
+    buf[at - 1] = 48 + x
+  }
+
+  /** The bytes written, valid until the buffer is given back: read them at once. */
+  view (): Buffer {
+    return this.buf.subarray(0, this.length)
+  }
+
+  /** A copy of the bytes written; the buffer is given back. */
+  finish (): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.length)
+    this.buf.copy(out, 0, 0, this.length)
+    this.release()
+    return out
+  }
+
+  /** Gives the buffer back for the next render. */
+  release (): void {
+    const buf = this.buf
+    if (this.length < 0) return
+    this.length = -1
+    if (buf.length <= SPARE_MAX_BYTES && spareBuffers.length < 2) spareBuffers.push(buf)
+  }
 }
 
 /** Items rendered by one shared writer: no sample object and no closure per series and scrape. */
 export interface FastLines<T> {
   readonly items: readonly T[]
-  /** Appends the item's lines (each ending in a newline) to `out.text`; returns how many. */
-  readonly write: (out: RenderText, om: boolean, item: T) => number
+  /** Appends the item's lines (each ending in a newline) to `out`; returns how many. */
+  readonly write: (out: RenderBuffer, om: boolean, item: T) => number
 }
 
 export type BadValueReporter = (metric: string, detail: string) => void
@@ -77,7 +174,8 @@ function yieldToEventLoop (): Promise<void> {
 }
 
 /** What one render needs beside the family: the same for every family of a scrape. */
-interface RenderTarget extends RenderText {
+interface RenderTarget {
+  readonly out: RenderBuffer
   readonly om: boolean
   /** The registry's default labels; null when there are none. */
   readonly defaults: Record<string, unknown> | null
@@ -90,7 +188,7 @@ function writeHeader (target: RenderTarget, f: Family): string {
   const counter = f.type === 'counter'
   const family = om && counter ? f.name.replace(/_total$/, '') : f.name
   const type = f.type === 'counter' || f.type === 'gauge' || f.type === 'histogram' || f.type === 'summary' ? f.type : (om ? 'unknown' : 'untyped')
-  target.text += `# HELP ${family} ${escapeHelp(f.help, om)}\n# TYPE ${family} ${type}\n`
+  target.out.text(`# HELP ${family} ${escapeHelp(f.help, om)}\n# TYPE ${family} ${type}\n`)
   return om && counter ? family + '_total' : f.name
 }
 
@@ -100,7 +198,7 @@ function writeHeader (target: RenderTarget, f: Family): string {
  * renderers.
  */
 function writeSamples (target: RenderTarget, f: Family, values: readonly Sample[], sampleName: string, from: number, budget: number): number {
-  const { om, defaults } = target
+  const { om, defaults, out } = target
   const end = Math.min(values.length, from + budget)
   for (let i = from; i < end; i++) {
     const s = values[i] as Sample
@@ -111,25 +209,29 @@ function writeSamples (target: RenderTarget, f: Family, values: readonly Sample[
     }
     const labels = defaults === null ? formatLabels(s.labels) : formatLabelsOver(defaults, s.labels)
     const ex = s.exemplar
+    out.text(s.metricName ?? sampleName)
+    out.text(labels)
+    out.byte(SPACE)
+    out.value(value)
     if (om && ex !== undefined && ex !== null && ex.labelSet !== undefined && typeof ex.value === 'number') {
-      target.text += (s.metricName ?? sampleName) + labels + ' ' + formatValue(value) + ' # ' + (formatLabels(ex.labelSet) || '{}') + ' ' +
-        formatValue(ex.value) + (typeof ex.timestamp === 'number' ? ' ' + ex.timestamp : '') + '\n'
-    } else {
-      target.text += (s.metricName ?? sampleName) + labels + ' ' + formatValue(value) + '\n'
+      out.text(' # ' + (formatLabels(ex.labelSet) || '{}') + ' ' + formatValue(ex.value) + (typeof ex.timestamp === 'number' ? ' ' + ex.timestamp : ''))
     }
+    out.byte(NEWLINE)
   }
   return end
 }
 
 function targetFor (registry: Registry | null, format: ExpositionFormat, onBadValue: BadValueReporter): RenderTarget {
   const defaults = defaultLabelsOf(registry)
-  return { text: '', om: format === 'openmetrics', defaults: Object.keys(defaults).length > 0 ? defaults : null, onBadValue }
+  return { out: new RenderBuffer(), om: format === 'openmetrics', defaults: Object.keys(defaults).length > 0 ? defaults : null, onBadValue }
 }
 
-function finish (target: RenderTarget): string {
-  if (target.om) return target.text + '# EOF\n'
+function finish (target: RenderTarget): RenderBuffer {
+  const out = target.out
+  if (target.om) out.ascii('# EOF\n')
   // An empty Prometheus exposition is one newline, as it always was.
-  return target.text === '' ? '\n' : target.text
+  else if (out.length === 0) out.byte(NEWLINE)
+  return out
 }
 
 /**
@@ -143,9 +245,31 @@ function finish (target: RenderTarget): string {
  * `chunkSamples` samples, so a large registry never blocks the app for the whole scrape.
  */
 export async function render (registry: Registry, format: ExpositionFormat, onBadValue: BadValueReporter, chunkSamples = RENDER_CHUNK_SAMPLES): Promise<string> {
-  const metrics = registry.getMetricsAsArray() as unknown as Array<{ name: string, get (): Promise<Family> | Family, render?: () => Family }>
+  const out = await renderBuffer(registry, format, onBadValue, chunkSamples)
+  const text = out.view().toString('utf8')
+  out.release()
+  return text
+}
+
+/**
+ * `render`, into a RenderBuffer: the caller reads its bytes (`view`, `finish`) and gives it back.
+ * The endpoint compresses them from there without a copy.
+ */
+export async function renderBuffer (registry: Registry, format: ExpositionFormat, onBadValue: BadValueReporter, chunkSamples = RENDER_CHUNK_SAMPLES): Promise<RenderBuffer> {
   const target = targetFor(registry, format, onBadValue)
+  try {
+    await writeRegistry(target, registry, chunkSamples)
+  } catch (err) {
+    target.out.release()
+    throw err
+  }
+  return finish(target)
+}
+
+async function writeRegistry (target: RenderTarget, registry: Registry, chunkSamples: number): Promise<void> {
+  const metrics = registry.getMetricsAsArray() as unknown as Array<{ name: string, get (): Promise<Family> | Family, render?: () => Family }>
   const om = target.om
+  const out = target.out
   let sinceYield = 0
   for (const m of metrics) {
     let f: Family
@@ -161,7 +285,7 @@ export async function render (registry: Registry, format: ExpositionFormat, onBa
       // The plugin's own request metrics write their lines directly from cached label text.
       const { items, write } = fast
       for (let i = 0; i < items.length; i++) {
-        sinceYield += write(target, om, items[i])
+        sinceYield += write(out, om, items[i])
         if (sinceYield >= chunkSamples) {
           sinceYield = 0
           await yieldToEventLoop()
@@ -180,9 +304,8 @@ export async function render (registry: Registry, format: ExpositionFormat, onBa
         }
       }
     }
-    if (!om) target.text += '\n'
+    if (!om) out.byte(NEWLINE)
   }
-  return finish(target)
 }
 
 /** Runs every collector of the registry (their `get`); a throwing one fails the collection with a CollectorError. */
@@ -205,10 +328,14 @@ export function defaultLabelsOf (registry: Registry | null): Record<string, unkn
 /** Renders collected families like `render` (sample objects only); the cluster primary renders its aggregate with it. */
 export function renderFamilies (families: Family[], registry: Registry | null, format: ExpositionFormat, onBadValue: BadValueReporter): string {
   const target = targetFor(registry, format, onBadValue)
-  for (const f of families) {
-    const values = f.values ?? []
-    writeSamples(target, f, values, writeHeader(target, f), 0, values.length)
-    if (!target.om) target.text += '\n'
+  try {
+    for (const f of families) {
+      const values = f.values ?? []
+      writeSamples(target, f, values, writeHeader(target, f), 0, values.length)
+      if (!target.om) target.out.byte(NEWLINE)
+    }
+    return finish(target).view().toString('utf8')
+  } finally {
+    target.out.release()
   }
-  return finish(target)
 }

@@ -1,6 +1,6 @@
 import { EXEMPLAR_LABELS, LABEL_VALUES } from './constants'
 import { escapeLabel, formatValue } from './format'
-import type { RenderText } from './exposition'
+import type { RenderBuffer } from './exposition'
 
 /**
  * One label set of a request metric. The counter and the histogram of the request metrics share
@@ -32,6 +32,8 @@ export interface Series {
   labelText: string | null
   /** `<counter name>{labels} `: what every counter line of this series starts with (first render on). */
   counterHead: string | null
+  /** Whether `labelText` is all ASCII (its lines are then written byte for byte, else as UTF-8). */
+  asciiLabels: boolean
   /** `<name>_bucket{labels,le="…"} ` per bucket, then the `_sum` and `_count` line starts (first render on). */
   histogramHeads: string[] | null
 }
@@ -57,6 +59,7 @@ export function createSeries (labels: Record<string, string>, bounds: readonly n
     bucketEx: null,
     bucketLabels: null,
     labelText: null,
+    asciiLabels: true,
     counterHead: null,
     histogramHeads: null
   }
@@ -190,8 +193,11 @@ export function histogramValues (name: string, series: Series[]): SampleValue[] 
 /** Writes the lines of one series into a render; returns how many it wrote. */
 export interface SeriesLines {
   readonly items: readonly Series[]
-  readonly write: (out: RenderText, om: boolean, s: Series) => number
+  readonly write: (out: RenderBuffer, om: boolean, s: Series) => number
 }
+
+const NON_ASCII = /[\u0080-\uffff]/
+const NEWLINE = 10
 
 function labelText (s: Series): string {
   let text = s.labelText
@@ -199,6 +205,7 @@ function labelText (s: Series): string {
     text = ''
     for (const k in s.labels) text += `${text === '' ? '' : ','}${k}="${escapeLabel(s.labels[k] as string)}"`
     s.labelText = text
+    s.asciiLabels = !NON_ASCII.test(text)
   }
   return text
 }
@@ -224,14 +231,17 @@ function exemplar (trace: string, span: string | null, value: number, time: numb
  * counter and one histogram, whose names never change), so a line costs one concatenation.
  */
 export function counterLines (name: string, series: Series[]): SeriesLines {
-  const write = function writeCounter (out: RenderText, om: boolean, s: Series): number {
+  const write = function writeCounter (out: RenderBuffer, om: boolean, s: Series): number {
     let head = s.counterHead
     if (head === null) {
       const labels = labelText(s)
       head = s.counterHead = `${name}${labels === '' ? '' : `{${labels}}`} `
     }
-    out.text += head
-    out.text += om && s.exTrace !== null ? formatValue(s.count) + exemplar(s.exTrace, s.exSpan, 1, s.exTime) + '\n' : formatValue(s.count) + '\n'
+    if (s.asciiLabels) out.ascii(head)
+    else out.text(head)
+    out.value(s.count)
+    if (om && s.exTrace !== null) out.text(exemplar(s.exTrace, s.exSpan, 1, s.exTime))
+    out.byte(NEWLINE)
     return 1
   }
   return { items: series, write }
@@ -247,26 +257,31 @@ function histogramHeads (name: string, s: Series): string[] {
 }
 
 export function histogramLines (name: string, series: Series[]): SeriesLines {
-  const write = function writeHistogram (out: RenderText, om: boolean, s: Series): number {
+  const write = function writeHistogram (out: RenderBuffer, om: boolean, s: Series): number {
     let heads = s.histogramHeads
     if (heads === null) heads = s.histogramHeads = histogramHeads(name, s)
     const buckets = s.buckets as Float64Array
     const ex = om ? s.bucketEx : null
+    const ascii = s.asciiLabels
     const n = heads.length - 2
     let acc = 0
-    let text = out.text
     for (let i = 0; i < n; i++) {
       acc += buckets[i] as number
+      if (ascii) out.ascii(heads[i] as string)
+      else out.text(heads[i] as string)
+      out.value(acc)
       const trace = ex !== null ? ex.trace[i] : null
-      text += heads[i] as string
-      text += ex !== null && trace != null
-        ? acc + exemplar(trace, ex.span[i] ?? null, ex.value[i] as number, ex.time[i] as number) + '\n'
-        : acc + '\n'
+      if (ex !== null && trace != null) out.text(exemplar(trace, ex.span[i] ?? null, ex.value[i] as number, ex.time[i] as number))
+      out.byte(NEWLINE)
     }
-    text += heads[n] as string
-    text += formatValue(s.sum) + '\n'
-    text += heads[n + 1] as string
-    out.text = text + s.count + '\n'
+    if (ascii) out.ascii(heads[n] as string)
+    else out.text(heads[n] as string)
+    out.value(s.sum)
+    out.byte(NEWLINE)
+    if (ascii) out.ascii(heads[n + 1] as string)
+    else out.text(heads[n + 1] as string)
+    out.value(s.count)
+    out.byte(NEWLINE)
     return n + 2
   }
   return { items: series, write }

@@ -3,6 +3,8 @@ import { requireTool } from '@o11y/test-utils'
 import { Gauge, Registry } from 'prom-client'
 import t from 'tap'
 import { negotiate, render } from '../src/index'
+import { RenderBuffer } from '../src/exposition'
+import { formatValue } from '../src/format'
 import { buildApp, find, logCapture, OPENMETRICS_ACCEPT, parseSamples, scrape } from './fixtures/helpers'
 
 t.test('negotiate: OpenMetrics only when Accept asks for it with a quality at least that of text/plain', async (t) => {
@@ -142,4 +144,33 @@ t.test('bad values from a custom metric reach /metrics as a valid scrape and cou
   const next = await scrape(app)
   t.equal(find(next.samples, 'o11y_metrics_errors_total', { source: 'metric' })[0]?.value, 1)
   t.same(parseSamples('a{b="c"} 1 # {trace_id="t"} 1 2'), [{ name: 'a', labels: { b: 'c' }, value: 1, exemplar: { labels: { trace_id: 't' }, value: 1, timestamp: 2 } }])
+})
+
+t.test('RenderBuffer: values written as the exposition formats write them; text of any width', async (t) => {
+  const values = [0, -0, 1, 9, 10, 99, 100, 101, 1009, 12345678901234, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e21, 1.5, -1, -0.25, 1e-7, 0.1 + 0.2,
+    Number.NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE]
+  const out = new RenderBuffer()
+  for (const v of values) {
+    out.value(v)
+    out.byte(10)
+  }
+  t.equal(out.view().toString('latin1'), values.map((v) => formatValue(v) + '\n').join(''))
+  out.release()
+  const wide = new RenderBuffer()
+  // Past the first 64 KiB, in one- to four-byte characters.
+  const parts = ['ascii ', 'é', '€', '🚀', '\ud800']
+  let expected = ''
+  for (let i = 0; i < 30_000; i++) {
+    const p = parts[i % parts.length] as string
+    if (i % parts.length === 0) wide.ascii(p)
+    else wide.text(p)
+    expected += p
+  }
+  t.ok(wide.view().equals(Buffer.from(expected, 'utf8')), `${wide.length} bytes, as Buffer.from encodes them`)
+  const copy = wide.finish()
+  t.ok(copy.equals(Buffer.from(expected, 'utf8')), 'finish copies them out')
+  wide.release()
+  const next = new RenderBuffer()
+  t.equal(next.length, 0, 'a buffer given back starts empty')
+  next.release()
 })

@@ -238,3 +238,72 @@ t.test('a scraper that hangs up mid-response on the separate server harms nothin
   t.equal(res.status, 200)
   t.equal(find(parseSamples(await res.text()), 'wide_total').length, 5000)
 })
+
+t.test('a render first asked for with gzip is kept compressed; a later plain scrape of it gets the same bytes inflated', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { minIntervalMs: 60_000 } })
+  // Label values of one- to four-byte UTF-8 characters, on a route and on a business metric.
+  app.get('/grüße/€/:id', async () => 'ok')
+  await app.inject('/grüße/€/1')
+  const c = app.metrics.counter({ name: 'orders_total', help: 'Orders by kind: ünïcödé help €.', labelNames: ['kind'] })
+  c.inc({ kind: 'café 🚀' })
+  c.inc({ kind: 'line\nbreak "quoted" back\\slash' })
+  for (const accept of [undefined, OPENMETRICS_ACCEPT]) {
+    const headers: Record<string, string> = accept === undefined ? {} : { accept }
+    const zipped = await app.inject({ url: '/metrics', headers: { ...headers, 'accept-encoding': 'gzip' } })
+    t.equal(zipped.headers['content-encoding'], 'gzip')
+    const text = gunzipSync(zipped.rawPayload).toString('utf8')
+    const plain = await app.inject({ url: '/metrics', headers })
+    t.equal(plain.headers['content-encoding'], undefined)
+    t.equal(plain.body, text, `${accept === undefined ? 'text' : 'OpenMetrics'}: the cached render, inflated for the plain scraper`)
+    t.equal(plain.headers['content-length'], String(Buffer.byteLength(text)), 'content-length counts bytes, not characters')
+    t.match(text, 'route="/grüße/€/:id"', 'a UTF-8 route label')
+    t.match(text, 'kind="café 🚀"', 'a four-byte character in a label value')
+    t.match(text, 'kind="line\\nbreak \\"quoted\\" back\\\\slash"', 'escapes')
+    t.match(text, accept === undefined ? '# HELP orders_total Orders by kind: ünïcödé help €.' : '# HELP orders Orders by kind: ünïcödé help €.')
+    // A fresh render differs only in the scrape counter (this render counted fewer scrapes).
+    const fresh = await app.metrics.render(accept === undefined ? 'prometheus' : 'openmetrics')
+    const withoutScrapes = (s: string): string => s.split('\n').filter((l) => !l.startsWith('o11y_metrics_scrapes_total')).join('\n')
+    t.equal(withoutScrapes(text), withoutScrapes(fresh), 'the same text as a fresh render, byte for byte')
+  }
+})
+
+t.test('a render first asked for plain is kept plain; a later gzip scrape compresses that copy', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false, endpoint: { minIntervalMs: 60_000 } })
+  app.get('/ü/:id', async () => 'ok')
+  await app.inject('/ü/1')
+  const plain = await app.inject('/metrics')
+  const zipped = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip' } })
+  t.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body)
+  t.match(plain.body, 'route="/ü/:id"')
+})
+
+t.test('renders of every size in a row: each is its own bytes (the reused buffer never leaks a longer earlier render)', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false })
+  const c = app.metrics.counter({ name: 'sized_total', help: 'Grows, then shrinks.', labelNames: ['k'], maxLabelSets: 5000 })
+  // 1 series, then 3,000 (past the buffer's first 64 KiB, and past the inline gzip bound), then
+  // the counter is emptied again: every render must parse to exactly its own series.
+  for (const n of [1, 3000, 0, 2]) {
+    c.reset()
+    for (let i = 0; i < n; i++) c.inc({ k: `${'é'.repeat(i % 7)}-${i}-${'x'.repeat(60)}` }, i)
+    for (const gz of [true, false]) {
+      const res = await app.inject({ url: '/metrics', headers: gz ? { 'accept-encoding': 'gzip' } : {} })
+      const text = gz ? gunzipSync(res.rawPayload).toString('utf8') : res.body
+      t.equal(find(parseSamples(text), 'sized_total').length, n, `${n} series (${gz ? 'gzip' : 'plain'})`)
+      t.ok(text.endsWith('\n') && !text.includes('\u0000'), 'ends in a newline, no stray bytes')
+    }
+  }
+})
+
+t.test('a collector that throws mid-render gives its buffer back: the next render is whole', async (t) => {
+  const app = await buildApp(t, { runtimeMetrics: false })
+  const c = app.metrics.counter({ name: 'before_total', help: 'Written before the failure.', labelNames: ['k'], maxLabelSets: 5000 })
+  for (let i = 0; i < 2000; i++) c.inc({ k: `k${i}` })
+  let fail = true
+  app.metrics.gauge({ name: 'flaky', help: 'Throws once.', collect () { if (fail) { fail = false; throw new Error('boom') } this.set(1) } })
+  t.equal((await app.inject('/metrics')).statusCode, 500)
+  const ok = await app.inject({ url: '/metrics', headers: { 'accept-encoding': 'gzip' } })
+  t.equal(ok.statusCode, 200)
+  const samples = parseSamples(gunzipSync(ok.rawPayload).toString('utf8'))
+  t.equal(find(samples, 'before_total').length, 2000)
+  t.equal(find(samples, 'flaky')[0]?.value, 1)
+})
