@@ -16,6 +16,8 @@ export interface Parameters {
   heapDuration: number
   scrapeSeries: number
   scrapeIterations: number
+  /** Untimed scrapes per format before the timed ones (absent in results written before it was recorded: 10). */
+  scrapeWarmups?: number
   startupRepetitions: number
 }
 
@@ -469,7 +471,7 @@ export function renderDocSection (report: BenchReport, command: string): string 
     `${p.rounds} round${p.rounds === 1 ? '' : 's'}; in each round every scenario is started in a fresh server process (order rotated per round), warmed up for ${p.warmup} s, then measured for ${p.duration} s with ${p.connections} autocannon connections (GET /api/orders/42, no pipelining). ` +
       (p.pinned ? 'Server pinned to CPU 1 (`taskset -c 1`), load generator pinned to CPU 0.' : 'Not pinned (taskset or a second CPU missing).') +
       (p.heapDuration > 0 ? ` Heap run: ${p.heapDuration} s per scenario.` : ' Heap run: skipped.') +
-      (p.scrapeSeries > 0 ? ` Scrape: ${p.scrapeIterations} timed scrapes per format at about ${p.scrapeSeries} series.` : ' Scrape: skipped.') +
+      (p.scrapeSeries > 0 ? ` Scrape: ${p.scrapeIterations} timed scrapes per format, after ${p.scrapeWarmups ?? 10} untimed ones, at about ${p.scrapeSeries} series.` : ' Scrape: skipped.') +
       (report.startup !== undefined ? ` Start-up: ${report.startup.repetitions} repetitions of each variant${report.startup.queried ? ', one query against DATABASE_URL before listening' : ', no query (DATABASE_URL unset)'}.` : ' Start-up: skipped.'),
     '',
     '### Overhead against bare Fastify',

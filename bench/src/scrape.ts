@@ -55,7 +55,7 @@ async function hit (server: ServerProcess, route: number): Promise<void> {
  * each adds one set of request series), then time `iterations` scrapes in the plain text format
  * and with Prometheus' Accept header.
  */
-export async function measureScrape (scenario: ScenarioId, options: { targetSeries: number, iterations: number, maxRoutes: number, cpu?: number }): Promise<ScrapeResult> {
+export async function measureScrape (scenario: ScenarioId, options: { targetSeries: number, iterations: number, warmups?: number, maxRoutes: number, cpu?: number }): Promise<ScrapeResult> {
   const server = await ServerProcess.start(scenario, { cpu: options.cpu, extraRoutes: options.maxRoutes })
   try {
     // Request distinct routes until the exposition has the target number of series: each route
@@ -73,7 +73,7 @@ export async function measureScrape (scenario: ScenarioId, options: { targetSeri
       series = countSeries((await scrape(server)).text)
       if (more > 1) before = series - perRoute
     }
-    const formats = await timeFormats((accept) => scrape(server, accept), () => server.cpuMicros(), options.iterations, 10)
+    const formats = await timeFormats((accept) => scrape(server, accept), () => server.cpuMicros(), options.iterations, options.warmups ?? 10)
     return { scenario, targetSeries: options.targetSeries, routesHit, formats }
   } finally {
     await server.stop()
